@@ -1,0 +1,30 @@
+# The multiprocessing report: run every configured experiment on this machine,
+# collect the trials into one tidy table, analyse, draw, render HTML and PDF.
+#
+#   snakemake --cores 4                                   default grid
+#   snakemake --cores 4 --configfile config/smoke.yaml    tiny grid (tests)
+#   snakemake --cores 4 --configfile config/book.yaml     the book's sizes
+
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+# The default grid applies only when no --configfile is given: Snakemake would
+# otherwise merge it under the chosen file, and an experiment that file leaves
+# out would still run.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
+
+
+include: "rules/common.smk"
+include: "rules/experiments.smk"
+include: "rules/report.smk"
+
+
+rule all:
+    input:
+        rules.render_html.output.html,
+        rules.render_pdf.output.pdf,
+    default_target: True

@@ -1,0 +1,106 @@
+"""Command line for one timed job: ``python -m experiments run EXPERIMENT ...``.
+
+Snakemake calls this once per experiment; it can be run by hand with the same
+arguments. Trials stream to ``<output>.partial.jsonl`` as they finish, so a crash
+loses nothing measured; the CSV appears only when every trial is done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+from experiments.machine import THREAD_VARIABLES  # imports no numpy
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m experiments", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("run", help="measure every point of one experiment")
+    run.add_argument("experiment", help="experiment name, as in experiments/registry.py")
+    run.add_argument("--settings", required=True, help="the experiment's resolved settings, as JSON")
+    run.add_argument("--output", required=True, type=Path, help="CSV of raw trials to write")
+    run.add_argument("--provenance", required=True, type=Path, help="JSON file for the job's provenance")
+    run.add_argument("--log", type=Path, help="file that gets a copy of the progress lines")
+    run.add_argument("--lock", required=True, type=Path, help="lock file shared by all timed jobs")
+    run.add_argument("--start-method", default=None, choices=["fork", "spawn", "forkserver"])
+    run.add_argument("--blas-threads", type=int, default=1, help="value of the BLAS/OpenMP thread variables")
+    run.add_argument("--memory-interval", type=float, default=0.2, help="seconds between memory samples; 0 for none")
+    return parser.parse_args(argv)
+
+
+class ProgressStream:
+    """Progress lines go to the terminal and, when asked, to a log file."""
+
+    def __init__(self, log: Path | None):
+        self.log = log
+        if log:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text("")
+
+    def write(self, text: str) -> None:
+        sys.stderr.write(text)
+        if self.log:
+            with self.log.open("a") as stream:
+                stream.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # Before numpy is imported: thread pools of BLAS libraries size themselves at load.
+    for name in THREAD_VARIABLES:
+        os.environ[name] = str(args.blas_threads)
+
+    import fasteners
+    import pandas as pd
+
+    from experiments.harness import run_trials
+    from experiments.machine import collect_provenance
+    from experiments.registry import EXPERIMENTS
+
+    experiment = EXPERIMENTS[args.experiment]
+    settings = json.loads(args.settings)
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    partial = args.output.with_suffix(".partial.jsonl")
+    rows = []
+
+    def keep(row: dict) -> None:
+        rows.append(row)
+        with partial.open("a") as stream:
+            stream.write(json.dumps(row) + "\n")
+
+    progress = ProgressStream(args.log)
+    lock = fasteners.InterProcessLock(str(args.lock))
+    if not lock.acquire(blocking=False):
+        print(f"[{experiment.name}] waiting for another timed job to finish ({args.lock})", file=sys.stderr)
+        lock.acquire()
+    try:
+        partial.unlink(missing_ok=True)
+        provenance = collect_provenance(args.start_method)
+        failures = run_trials(
+            experiment,
+            settings,
+            start_method=args.start_method,
+            on_trial=keep,
+            progress=progress,
+            memory_interval=args.memory_interval or None,
+        )
+    finally:
+        lock.release()
+    provenance.update(experiment=experiment.name, settings=settings, trials=len(rows), failed_trials=failures)
+    args.provenance.write_text(json.dumps(provenance, indent=2) + "\n")
+    pd.DataFrame(rows).to_csv(args.output, index=False)
+    partial.unlink()
+    if failures:
+        print(f"[{experiment.name}] {failures} trial(s) gave a wrong answer or failed; see {args.output}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,315 @@
+"""Estimating π with the Monte Carlo method: throw darts at the unit square and
+count those that land inside the quarter circle (x² + y² ≤ 1).
+
+Four experiments share this family:
+
+``pi_python``
+    Pure-Python darts (``random.Random.uniform`` in a loop), serial, in a thread
+    pool, in a process pool and through joblib.
+``pi_numpy``
+    The same estimate with numpy's vectorised generator, serial (one block, or the
+    same work in blocks), in threads and in processes.
+``pi_cache``
+    joblib's ``Memory`` cache: the same work computed (cold), then answered from
+    the cache (warm).
+``seeding``
+    What forked workers draw when nobody reseeds them, against independent
+    per-worker streams.
+
+Every worker gets its own independent stream from ``numpy.random.SeedSequence``;
+tasks are plain picklable arguments, so every method works under the fork, spawn
+and forkserver start methods.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import multiprocessing
+import random
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from multiprocessing.pool import ThreadPool
+from typing import Any
+
+import joblib
+import numpy as np
+
+from experiments.spec import Experiment, Method, Point, grid_points
+
+#: How many standard errors an estimate may stray from π before it counts as
+#: wrong: at 4, a correct method fails about once in 16,000 trials.
+TOLERANCE_STANDARD_ERRORS = 4.0
+
+
+def split_evenly(total: int, parts: int) -> list[int]:
+    """Split ``total`` into ``parts`` whole shares that differ by at most one."""
+    if parts < 1:
+        raise ValueError(f"parts must be at least 1, got {parts}")
+    base, extra = divmod(total, parts)
+    return [base + (1 if index < extra else 0) for index in range(parts)]
+
+
+def pi_tolerance(samples: int) -> float:
+    """Largest acceptable |estimate − π| for an estimate from ``samples`` darts.
+
+    The number of hits is binomial with p = π/4, so the estimate 4·hits/n has
+    standard error 4·sqrt(p(1 − p)/n).
+    """
+    p = math.pi / 4
+    return TOLERANCE_STANDARD_ERRORS * 4 * math.sqrt(p * (1 - p) / samples)
+
+
+def pi_is_close(estimate: float, samples: int) -> bool:
+    return abs(estimate - math.pi) <= pi_tolerance(samples)
+
+
+def estimate_from_hits(hits: int, samples: int) -> float:
+    return 4.0 * hits / samples
+
+
+# --- the work each worker does -------------------------------------------------
+
+
+def count_hits_python(samples: int, seed: int) -> int:
+    """Throw ``samples`` darts one at a time with ``random.uniform``; count hits."""
+    uniform = random.Random(seed).uniform
+    hits = 0
+    for _ in range(samples):
+        x = uniform(0.0, 1.0)
+        y = uniform(0.0, 1.0)
+        if x * x + y * y <= 1.0:
+            hits += 1
+    return hits
+
+
+def count_hits_numpy(samples: int, seed: np.random.SeedSequence, block_size: int) -> int:
+    """Throw ``samples`` darts in vectorised blocks of at most ``block_size``."""
+    rng = np.random.default_rng(seed)
+    hits = 0
+    for start in range(0, samples, block_size):
+        n = min(block_size, samples - start)
+        x, y = rng.random((2, n))
+        hits += int(np.count_nonzero(x * x + y * y <= 1.0))
+    return hits
+
+
+def _python_task(task: tuple[int, np.random.SeedSequence]) -> int:
+    samples, seed = task
+    return count_hits_python(samples, python_seed(seed))
+
+
+def _numpy_task(task: tuple[int, np.random.SeedSequence, int]) -> int:
+    return count_hits_numpy(*task)
+
+
+def python_seed(seed: np.random.SeedSequence) -> int:
+    """A seed for ``random.Random`` drawn from a ``SeedSequence``."""
+    return int(seed.generate_state(1, np.uint64)[0])
+
+
+def worker_tasks(samples: int, workers: int, entropy: int | None = None) -> list[tuple[int, np.random.SeedSequence]]:
+    """One (share of samples, independent seed) task per worker."""
+    seeds = np.random.SeedSequence(entropy).spawn(workers)
+    return list(zip(split_evenly(samples, workers), seeds))
+
+
+def map_on_workers(function, tasks: Sequence[Any], *, kind: str, workers: int, start_method: str | None) -> list[Any]:
+    """Run ``function`` over ``tasks`` serially, in threads, processes or joblib.
+
+    The pool's start-up and shut-down are part of the work, as they are for a
+    user who reaches for a pool to answer one question.
+    """
+    if kind == "serial":
+        return [function(task) for task in tasks]
+    if kind == "threads":
+        with ThreadPool(workers) as pool:
+            return pool.map(function, tasks)
+    if kind == "processes":
+        with multiprocessing.get_context(start_method).Pool(workers) as pool:
+            return pool.map(function, tasks)
+    if kind == "joblib":
+        return joblib.Parallel(n_jobs=workers)(joblib.delayed(function)(task) for task in tasks)
+    raise ValueError(f"unknown kind of worker pool: {kind!r}")
+
+
+# --- pi_python ---------------------------------------------------------------------
+
+
+def _pi_python_method(kind: str):
+    def run(*, workers: int, start_method: str | None, samples: int) -> float:
+        tasks = worker_tasks(samples, workers)
+        hits = map_on_workers(_python_task, tasks, kind=kind, workers=workers, start_method=start_method)
+        return estimate_from_hits(sum(hits), samples)
+
+    run.__name__ = f"pi_python_{kind}"
+    return run
+
+
+def _verify_pi(point: Point, answer: Any) -> bool:
+    return pi_is_close(float(answer), point.params["samples"])
+
+
+PI_PYTHON = Experiment(
+    name="pi_python",
+    family="pi",
+    title="π with pure-Python darts",
+    methods=(
+        Method("serial", "serial", _pi_python_method("serial"), parallel=False),
+        Method("threads", "thread pool", _pi_python_method("threads")),
+        Method("processes", "process pool", _pi_python_method("processes")),
+        Method("joblib", "joblib Parallel", _pi_python_method("joblib")),
+    ),
+    params=("samples",),
+    points=lambda settings: grid_points(settings, ("samples",), PI_PYTHON.methods),
+    verify=_verify_pi,
+    baseline="serial",
+)
+
+
+# --- pi_numpy ----------------------------------------------------------------------
+
+
+def _pi_numpy_method(kind: str, *, one_block: bool = False):
+    def run(*, workers: int, start_method: str | None, samples: int, block_size: int) -> float:
+        tasks = [
+            (share, seed, share if one_block else block_size) for share, seed in worker_tasks(samples, workers)
+        ]
+        hits = map_on_workers(_numpy_task, tasks, kind=kind, workers=workers, start_method=start_method)
+        return estimate_from_hits(sum(hits), samples)
+
+    run.__name__ = f"pi_numpy_{kind}{'_one_block' if one_block else ''}"
+    return run
+
+
+PI_NUMPY = Experiment(
+    name="pi_numpy",
+    family="pi",
+    title="π with numpy",
+    methods=(
+        Method("serial", "serial, one block", _pi_numpy_method("serial", one_block=True), parallel=False),
+        Method("serial_blocks", "serial, in blocks", _pi_numpy_method("serial"), parallel=False),
+        Method("threads", "thread pool", _pi_numpy_method("threads")),
+        Method("processes", "process pool", _pi_numpy_method("processes")),
+    ),
+    params=("samples", "block_size"),
+    points=lambda settings: grid_points(settings, ("samples", "block_size"), PI_NUMPY.methods),
+    verify=_verify_pi,
+    # the parallel methods draw in blocks too, so the fair serial reference does
+    baseline="serial_blocks",
+)
+
+
+# --- pi_cache ----------------------------------------------------------------------
+
+#: Fixed entropy, so that the warm call asks for exactly what the cold one cached.
+CACHE_ENTROPY = 20_140_601
+
+
+@contextlib.contextmanager
+def joblib_cache(settings: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """A joblib ``Memory`` in a private folder that is removed afterwards."""
+    folder = tempfile.mkdtemp(prefix="mp-report-joblib-")
+    try:
+        yield {"memory": joblib.Memory(folder, verbose=0)}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _cached_estimate(*, workers: int, start_method: str | None, samples: int, memory: joblib.Memory) -> float:
+    cached_task = memory.cache(_python_task)
+    tasks = worker_tasks(samples, workers, entropy=CACHE_ENTROPY)
+    hits = joblib.Parallel(n_jobs=workers)(joblib.delayed(cached_task)(task) for task in tasks)
+    return estimate_from_hits(sum(hits), samples)
+
+
+def _clear_cache(*, memory: joblib.Memory, **_: Any) -> None:
+    memory.clear(warn=False)
+
+
+PI_CACHE = Experiment(
+    name="pi_cache",
+    family="pi",
+    title="Caching results with joblib's Memory",
+    methods=(
+        Method("cold", "first call (computed)", _cached_estimate, setup=_clear_cache),
+        Method("warm", "second call (from cache)", _cached_estimate),
+    ),
+    params=("samples",),
+    points=lambda settings: grid_points(settings, ("samples",), PI_CACHE.methods),
+    verify=_verify_pi,
+    session=joblib_cache,
+    # warm must follow the cold call that filled the cache
+    shuffle_rounds=False,
+    baseline="cold",
+)
+
+
+# --- seeding -----------------------------------------------------------------------
+
+
+def _draw_global_numpy(draws: int) -> np.ndarray:
+    """Draw from numpy's legacy global state, which a forked child inherits as is."""
+    return np.random.random((2, draws))
+
+
+def _draw_global_python(draws: int) -> np.ndarray:
+    """Draw from the ``random`` module, which CPython reseeds in a forked child."""
+    return np.array([[random.random() for _ in range(draws)] for _ in range(2)])
+
+
+def _draw_seeded(task: tuple[int, np.random.SeedSequence]) -> np.ndarray:
+    draws, seed = task
+    return np.random.default_rng(seed).random((2, draws))
+
+
+def _seeding_answer(streams: list[np.ndarray]) -> dict[str, float]:
+    xs = np.concatenate([stream[0] for stream in streams])
+    ys = np.concatenate([stream[1] for stream in streams])
+    hits = int(np.count_nonzero(xs * xs + ys * ys <= 1.0))
+    return {
+        "result": estimate_from_hits(hits, xs.size),
+        "draws": int(xs.size),
+        "duplicated_draws": int(xs.size - np.unique(xs).size),
+    }
+
+
+def _forked_draws(draw):
+    def run(*, workers: int, start_method: str | None, draws_per_worker: int) -> dict[str, float]:
+        # Always fork: the experiment shows what fork does to inherited state.
+        # A fresh child per task, so no worker continues its own stream.
+        with multiprocessing.get_context("fork").Pool(workers, maxtasksperchild=1) as pool:
+            streams = pool.map(draw, [draws_per_worker] * workers, chunksize=1)
+        return _seeding_answer(streams)
+
+    run.__name__ = f"forked_{draw.__name__}"
+    return run
+
+
+def _seeded_draws(*, workers: int, start_method: str | None, draws_per_worker: int) -> dict[str, float]:
+    tasks = [(draws_per_worker, seed) for seed in np.random.SeedSequence().spawn(workers)]
+    with multiprocessing.get_context(start_method).Pool(workers) as pool:
+        streams = pool.map(_draw_seeded, tasks, chunksize=1)
+    return _seeding_answer(streams)
+
+
+def _verify_streams(point: Point, answer: Mapping[str, float]) -> bool:
+    return answer["duplicated_draws"] == 0 and pi_is_close(answer["result"], answer["draws"])
+
+
+SEEDING = Experiment(
+    name="seeding",
+    family="pi",
+    title="Random numbers in parallel workers",
+    methods=(
+        Method("numpy_global_fork", "numpy global state, forked", _forked_draws(_draw_global_numpy), known_wrong=True),
+        Method("python_random_fork", "random module, forked", _forked_draws(_draw_global_python)),
+        Method("seedsequence", "SeedSequence.spawn", _seeded_draws),
+    ),
+    params=("draws_per_worker",),
+    points=lambda settings: grid_points(settings, ("draws_per_worker",), SEEDING.methods),
+    verify=_verify_streams,
+)
+
+EXPERIMENTS = (PI_PYTHON, PI_NUMPY, PI_CACHE, SEEDING)

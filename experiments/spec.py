@@ -1,0 +1,140 @@
+"""The shapes every experiment family fills in: methods, points and experiments.
+
+Vocabulary
+----------
+experiment
+    One question with one figure, e.g. ``pi_python``: "how does the pure-Python
+    π estimate scale over workers?".  One Snakemake job measures all of an
+    experiment's points in interleaved rounds.
+method
+    One way of answering it, e.g. ``processes``.
+point
+    One method at one worker count with one set of parameters.
+trial
+    One timed call of a point.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Method:
+    """One way of running an experiment.
+
+    Parameters
+    ----------
+    name
+        Identifier used in config files and result tables.
+    label
+        Short human name for figures and tables.
+    run
+        ``run(workers=..., start_method=..., **params, **resources)`` returns the
+        trial's answer: a number, or a mapping with a ``"result"`` key plus extra
+        per-trial measurements that become columns of their own.
+    parallel
+        False for methods that use one worker whatever the grid says; they are
+        measured once per round, at ``workers=1``.
+    known_wrong
+        True for methods that exist to demonstrate a bug (their trials are
+        expected to fail verification and the report says so).
+    setup
+        Optional untimed call made before every trial, with the same arguments.
+    """
+
+    name: str
+    label: str
+    run: Callable[..., Any]
+    parallel: bool = True
+    known_wrong: bool = False
+    setup: Callable[..., None] | None = None
+
+
+@dataclass(frozen=True)
+class Point:
+    """One method at one worker count with one set of parameters."""
+
+    method: str
+    workers: int
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@contextlib.contextmanager
+def no_resources(settings: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+    """Session for experiments that need no shared resource."""
+    yield {}
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A family's experiment: its methods, grid and answer check.
+
+    Parameters
+    ----------
+    name
+        Identifier (config key, file names, report anchor).
+    family
+        The module under ``experiments/`` that implements it.
+    title
+        Heading in the report.
+    methods
+        The methods, in the order the report lists them.
+    params
+        Names of the settings that vary the work; each becomes a column of the
+        tidy table.
+    points
+        ``points(settings)`` expands an experiment's validated settings into the
+        points of one round.
+    verify
+        ``verify(point, answer)`` says whether a trial's answer is right.
+    session
+        Context manager opened once around all trials of a job, yielding shared
+        resources (a cache folder, a server) passed to every method call.
+    shuffle_rounds
+        Whether the order of points is shuffled in each round (it is, unless the
+        methods depend on running in a fixed order).
+    baseline
+        The method speedups are measured against (None: no speedups). When the
+        baseline is not parallel, speedups compare with its one-worker time and
+        parallel efficiency is speedup / workers.
+    """
+
+    name: str
+    family: str
+    title: str
+    methods: tuple[Method, ...]
+    params: tuple[str, ...]
+    points: Callable[[Mapping[str, Any]], list[Point]]
+    verify: Callable[[Point, Any], bool]
+    session: Callable[[Mapping[str, Any]], contextlib.AbstractContextManager[dict[str, Any]]] = no_resources
+    shuffle_rounds: bool = True
+    baseline: str | None = None
+
+    def method(self, name: str) -> Method:
+        """The method called ``name``."""
+        for method in self.methods:
+            if method.name == name:
+                return method
+        raise KeyError(f"{self.name} has no method {name!r}")
+
+    @property
+    def method_names(self) -> tuple[str, ...]:
+        return tuple(method.name for method in self.methods)
+
+
+def grid_points(settings: Mapping[str, Any], params: tuple[str, ...], methods: tuple[Method, ...]) -> list[Point]:
+    """Every selected method at every worker count, with the same parameters.
+
+    Methods that are not parallel are measured once, at one worker.
+    """
+    fixed = {name: settings[name] for name in params}
+    selected = [m for m in methods if m.name in settings["methods"]]
+    points = []
+    for method in selected:
+        counts = settings["workers"] if method.parallel else [1]
+        points.extend(Point(method.name, workers, fixed) for workers in counts)
+    return points

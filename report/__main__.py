@@ -1,0 +1,117 @@
+"""Command line for the report steps, one per Snakemake rule:
+
+``collect``  raw trial CSVs → tidy ``trials.csv`` and ``run.json``
+``analyze``  tidy table → ``summary.csv``, ``book_comparison.csv``, ``quality.json``
+``figures``  summaries → SVG figures
+``html``     summaries + figures + templates → ``report.html``
+``pdf``      ``report.html`` → ``report.pdf``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m report", description=__doc__.splitlines()[0])
+    steps = parser.add_subparsers(dest="step", required=True)
+
+    collect = steps.add_parser("collect", help="raw trials → tidy table")
+    collect.add_argument("--trials", nargs="+", type=Path, required=True)
+    collect.add_argument("--provenance", nargs="+", type=Path, required=True)
+    collect.add_argument("--tidy", type=Path, required=True)
+    collect.add_argument("--run", type=Path, required=True)
+
+    analyze = steps.add_parser("analyze", help="tidy table → summaries")
+    analyze.add_argument("--tidy", type=Path, required=True)
+    analyze.add_argument("--config", type=Path, required=True, help="the run's configuration, as JSON")
+    analyze.add_argument("--summary", type=Path, required=True)
+    analyze.add_argument("--comparison", type=Path, required=True)
+    analyze.add_argument("--quality", type=Path, required=True, help="JSON of run-wide quality checks")
+
+    figures = steps.add_parser("figures", help="summaries → SVG figures")
+    figures.add_argument("--summary", type=Path, required=True)
+    figures.add_argument("--comparison", type=Path, required=True)
+    figures.add_argument("--run", type=Path, required=True)
+    figures.add_argument("--config", type=Path, required=True)
+    figures.add_argument("--folder", type=Path, required=True)
+    figures.add_argument("names", nargs="+")
+
+    html = steps.add_parser("html", help="summaries and figures → report.html")
+    html.add_argument("--quality", type=Path, required=True)
+    html.add_argument("--summary", type=Path, required=True)
+    html.add_argument("--comparison", type=Path, required=True)
+    html.add_argument("--run", type=Path, required=True)
+    html.add_argument("--config", type=Path, required=True)
+    html.add_argument("--figures", type=Path, nargs="*", default=[])
+    html.add_argument("--output", type=Path, required=True)
+
+    pdf = steps.add_parser("pdf", help="report.html → report.pdf")
+    pdf.add_argument("--html", type=Path, required=True)
+    pdf.add_argument("--output", type=Path, required=True)
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    from report.load import read_table
+
+    if args.step == "collect":
+        from report.load import read_run, read_trials
+
+        tidy = read_trials(args.trials, args.provenance)
+        tidy.to_csv(args.tidy, index=False)
+        args.run.write_text(json.dumps(read_run(args.provenance), indent=2) + "\n")
+    elif args.step == "analyze":
+        from report.analysis import AnalysisSettings, overlapping_trials, summarize
+        from report.book import compare_with_book, load_book
+        from report.load import read_table
+
+        config = json.loads(args.config.read_text())
+        tidy = read_table(args.tidy)
+        summary = summarize(tidy, AnalysisSettings.from_config(config["analysis"]))
+        overlaps = overlapping_trials(tidy)
+        args.quality.write_text(json.dumps({"overlapping_trials": len(overlaps)}, indent=2) + "\n")
+        summary.to_csv(args.summary, index=False)
+        book, _ = load_book()
+        compare_with_book(summary, book).to_csv(args.comparison, index=False)
+    elif args.step == "figures":
+        from report.figures import FigureInputs, draw_figures
+
+        run = json.loads(args.run.read_text())
+        config = json.loads(args.config.read_text())
+        inputs = FigureInputs(
+            summary=read_table(args.summary),
+            comparison=read_table(args.comparison),
+            cpus=run["machine"]["usable_cpus"],
+            darts=config["report"]["darts"],
+        )
+        draw_figures(inputs, args.names, args.folder)
+    elif args.step == "html":
+        from report.book import load_book
+        from report.render import build_context, render_html
+
+        figure_paths = list(args.figures)
+        context = build_context(
+            summary=read_table(args.summary),
+            comparison=read_table(args.comparison),
+            overlaps=json.loads(args.quality.read_text())["overlapping_trials"],
+            run=json.loads(args.run.read_text()),
+            config=json.loads(args.config.read_text()),
+            figures_dir=figure_paths[0].parent if figure_paths else args.output.parent,
+            figure_names=[path.stem for path in figure_paths],
+            book_meta=load_book()[1],
+        )
+        render_html(context, args.output)
+    elif args.step == "pdf":
+        from report.render import render_pdf
+
+        render_pdf(args.html, args.output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

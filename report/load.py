@@ -1,0 +1,104 @@
+"""Raw trial CSVs and their provenance files → one tidy table for the run.
+
+One row per trial (warm-up trials included, flagged), one column per variable.
+:data:`TIDY_COLUMNS` is the table's schema; the README's "Results" section lists
+the same columns (a test keeps the two in step).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import pandas as pd
+
+from experiments.registry import EXPERIMENTS
+
+#: Version of the tidy table's layout; bump it when a column changes meaning.
+SCHEMA_VERSION = 1
+
+#: The columns every tidy table has: name → meaning.
+TIDY_COLUMNS = {
+    "machine_id": "folder name of the machine the trial ran on (CPU, CPUs, fingerprint)",
+    "start_method": "multiprocessing start method in effect for the job",
+    "experiment": "experiment name, as in experiments/registry.py",
+    "method": "method name within the experiment",
+    "workers": "worker count (1 for serial methods)",
+    "round": "round index within the job, warm-up rounds first (0-based)",
+    "warmup": "True for warm-up rounds, which the statistics leave out",
+    "repeat": "index of the timed repeat (0-based); empty for warm-up rounds",
+    "order": "position of the trial within its round (the order is shuffled per round)",
+    "seconds": "wall-clock time of the trial, time.perf_counter (s)",
+    "cpu_seconds": "user + system CPU time of the whole process tree during the trial (s)",
+    "peak_pss_bytes": "peak total PSS of the process tree, sampled (bytes); empty if sampling is off",
+    "peak_uss_bytes": "peak total USS of the process tree, sampled (bytes); empty if sampling is off",
+    "memory_samples": "number of memory samples taken during the trial",
+    "result": "the trial's answer (for π experiments: the estimate of π)",
+    "correct": "whether the answer passed the experiment's check",
+    "error": "exception raised by the method, if any",
+    "started_at": "trial start, seconds since the Unix epoch (UTC)",
+    "ended_at": "trial end, seconds since the Unix epoch (UTC)",
+}
+
+#: Columns only some experiments have: parameters of the work and extra measurements.
+EXTRA_COLUMNS = {
+    "samples": "darts per trial (pi_python, pi_numpy, pi_cache)",
+    "block_size": "darts per vectorised block (pi_numpy)",
+    "draws_per_worker": "random numbers each worker draws per coordinate (seeding)",
+    "draws": "random numbers drawn in total per coordinate (seeding)",
+    "duplicated_draws": "draws that repeat another draw of the same trial (seeding)",
+}
+
+
+def read_trials(trial_files: Iterable[Path], provenance_files: Iterable[Path]) -> pd.DataFrame:
+    """Concatenate raw trial CSVs, adding each job's machine and start method."""
+    frames = []
+    for trials_path, provenance_path in zip(trial_files, provenance_files, strict=True):
+        provenance = json.loads(Path(provenance_path).read_text())
+        frame = pd.read_csv(trials_path, keep_default_na=True)
+        frame.insert(0, "start_method", provenance["start_method"])
+        frame.insert(0, "machine_id", provenance["machine_id"])
+        frames.append(frame)
+    if not frames:
+        raise ValueError("no trial files given")
+    tidy = pd.concat(frames, ignore_index=True)
+    unknown = set(tidy["experiment"]) - set(EXPERIMENTS)
+    if unknown:
+        raise ValueError(f"trials of unknown experiments: {sorted(unknown)}")
+    undocumented = set(tidy.columns) - set(TIDY_COLUMNS) - set(EXTRA_COLUMNS)
+    if undocumented:
+        raise ValueError(f"columns missing from the tidy schema: {sorted(undocumented)}")
+    ordered = [c for c in TIDY_COLUMNS if c in tidy] + [c for c in EXTRA_COLUMNS if c in tidy]
+    tidy = tidy[ordered]
+    tidy["error"] = tidy["error"].fillna("").astype(str)
+    tidy["correct"] = tidy["correct"].astype(bool)
+    tidy["warmup"] = tidy["warmup"].astype(bool)
+    # whole numbers stay whole where other experiments leave the column empty
+    for column in ("repeat", *EXTRA_COLUMNS):
+        if column in tidy:
+            tidy[column] = tidy[column].astype("Int64")
+    return tidy
+
+
+def read_run(provenance_files: Iterable[Path]) -> dict:
+    """The run's provenance: machine facts once, then each job's own record."""
+    jobs = {}
+    for path in provenance_files:
+        record = json.loads(Path(path).read_text())
+        jobs[record["experiment"]] = record
+    first = next(iter(jobs.values()))
+    return {"schema_version": SCHEMA_VERSION, "machine_id": first["machine_id"], "machine": first["machine"], "jobs": jobs}
+
+
+#: Columns of our tables that hold text even when every cell is empty.
+TEXT_COLUMNS = ("error", "flags", "machine_id", "start_method", "experiment", "method", "source")
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a table this package wrote, keeping whole-number columns with gaps whole."""
+    table = pd.read_csv(path, dtype_backend="numpy_nullable", dtype={c: "string" for c in TEXT_COLUMNS})
+    for column in ("error", "flags"):
+        if column in table:
+            table[column] = table[column].fillna("")
+    return table

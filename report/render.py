@@ -1,0 +1,209 @@
+"""Analysis tables + figures → the report: HTML from Jinja2 templates, then PDF.
+
+The templates only look numbers up (through :class:`ExperimentView`); every
+figure in the prose comes from the summary table, none is typed by hand. The
+HTML is self-contained (CSS and SVG figures inline), so it opens from the file
+system with no server and no network; the PDF is WeasyPrint's rendering of the
+same HTML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import pandas as pd
+import yaml
+
+from experiments.registry import EXPERIMENTS
+from report.load import EXTRA_COLUMNS, TIDY_COLUMNS
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+# --- number formatting (template filters) ------------------------------------------
+
+
+def _missing(value: Any) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
+def format_seconds(value: float | None) -> str:
+    """Seconds with three significant figures, in ms or µs when small."""
+    if _missing(value):
+        return "n/a"
+    if value >= 1:
+        return f"{value:.3g} s"
+    if value >= 1e-3:
+        return f"{value * 1e3:.3g} ms"
+    return f"{value * 1e6:.3g} µs"
+
+
+def format_ratio(value: float | None) -> str:
+    return "n/a" if _missing(value) else f"{value:.2f}×"
+
+
+def format_percent(value: float | None) -> str:
+    return "n/a" if _missing(value) else f"{value:.0%}"
+
+
+def format_bytes(value: float | None) -> str:
+    if _missing(value):
+        return "n/a"
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{value:.3g} {unit}" if unit != "B" else f"{value:.0f} B"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+def format_count(value: float | None) -> str:
+    return "n/a" if _missing(value) else f"{value:,.0f}"
+
+
+FILTERS = {
+    "seconds": format_seconds,
+    "ratio": format_ratio,
+    "percent": format_percent,
+    "bytes": format_bytes,
+    "count": format_count,
+}
+
+
+# --- what the templates read -------------------------------------------------------
+
+
+class ExperimentView:
+    """One experiment's summary rows, looked up by method and workers."""
+
+    def __init__(self, name: str, summary: pd.DataFrame):
+        self.name = name
+        self.experiment = EXPERIMENTS[name]
+        self.rows = summary[summary["experiment"] == name].to_dict("records")
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+    @property
+    def methods(self) -> list[str]:
+        return list(dict.fromkeys(row["method"] for row in self.rows))
+
+    def label(self, method: str) -> str:
+        return self.experiment.method(method).label
+
+    @property
+    def workers(self) -> list[int]:
+        """Worker counts of the parallel methods, ascending."""
+        return sorted({int(r["workers"]) for r in self.rows if self.experiment.method(r["method"]).parallel})
+
+    def workers_near(self, count: int) -> int | None:
+        """The measured worker count closest to ``count`` from below (or the smallest)."""
+        below = [w for w in self.workers if w <= count]
+        return max(below) if below else (self.workers[0] if self.workers else None)
+
+    def point(self, method: str, workers: int | None = 1) -> dict[str, Any] | None:
+        for row in self.rows:
+            if row["method"] == method and row["workers"] == workers:
+                return row
+        return None
+
+    def value(self, column: str, method: str, workers: int | None = 1) -> float | None:
+        row = self.point(method, workers)
+        return None if row is None else row.get(column)
+
+    def median(self, method: str, workers: int | None = 1) -> float | None:
+        return self.value("median_seconds", method, workers)
+
+    def speedup(self, method: str, workers: int | None) -> float | None:
+        return self.value("speedup", method, workers)
+
+    def efficiency(self, method: str, workers: int | None) -> float | None:
+        return self.value("efficiency", method, workers)
+
+    def fastest(self) -> dict[str, Any] | None:
+        timed = [r for r in self.rows if not _missing(r["median_seconds"])]
+        return min(timed, key=lambda r: r["median_seconds"]) if timed else None
+
+
+def figure_markup(figures_dir: Path, name: str) -> str:
+    """The SVG of a figure, without its XML prologue, for inlining."""
+    text = (figures_dir / f"{name}.svg").read_text()
+    return text[text.index("<svg"):]
+
+
+def book_tables(comparison: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
+    """The comparison as rows of (method, workers) with one cell per source, per experiment."""
+    from report.book import BOOK_METHODS
+
+    tables = {}
+    for experiment, frame in comparison.groupby("experiment", sort=False):
+        rows = []
+        for (method, workers), group in frame.groupby(["method", "workers"]):
+            rows.append({"method": method, "workers": int(workers),
+                         "cells": {record["source"]: record for record in group.to_dict("records")}})
+        tables[experiment] = sorted(rows, key=lambda r: (BOOK_METHODS.index(r["method"]), r["workers"]))
+    return tables
+
+
+def build_context(
+    *,
+    summary: pd.DataFrame,
+    comparison: pd.DataFrame,
+    overlaps: int,
+    run: Mapping[str, Any],
+    config: Mapping[str, Any],
+    figures_dir: Path,
+    figure_names: list[str],
+    book_meta: Mapping[str, Any],
+) -> dict[str, Any]:
+    """Everything the templates may use."""
+    from report.figures import FIGURES
+
+    titles = {spec.name: spec.title for spec in FIGURES}
+    views = {name: ExperimentView(name, summary) for name in EXPERIMENTS}
+    jobs = run["jobs"]
+    first_job = next(iter(jobs.values()))
+    return {
+        "experiments": [EXPERIMENTS[name] for name in EXPERIMENTS if views[name]],
+        "views": views,
+        "summary": summary.to_dict("records"),
+        "flagged": summary[(summary["flags"].fillna("") != "")].to_dict("records"),
+        "comparison": comparison.to_dict("records"),
+        "book_tables": book_tables(comparison),
+        "book_sources": list(dict.fromkeys(comparison["source"])),
+        "overlaps": overlaps,
+        "machine": run["machine"],
+        "machine_id": run["machine_id"],
+        "jobs": jobs,
+        "job": first_job,
+        "config": config,
+        "config_yaml": yaml.safe_dump(dict(config), sort_keys=False),
+        "figures": {name: figure_markup(figures_dir, name) for name in figure_names},
+        "figure_titles": titles,
+        "book": book_meta,
+        "tidy_columns": {**TIDY_COLUMNS, **EXTRA_COLUMNS},
+    }
+
+
+def environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(FILTERS)
+    return env
+
+
+def render_html(context: Mapping[str, Any], path: Path) -> None:
+    path.write_text(environment().get_template("report.html.j2").render(**context))
+
+
+def render_pdf(html_path: Path, pdf_path: Path) -> None:
+    import weasyprint
+
+    weasyprint.HTML(filename=str(html_path)).write_pdf(str(pdf_path))

@@ -1,0 +1,35 @@
+# Configuration: validated against the schema, method names checked against the
+# registry, machine-dependent values resolved. Everything that fails here fails
+# before any job runs, so no earlier result is touched.
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+from snakemake.utils import validate
+
+from experiments.config import ConfigError, explain_schema_error, resolve_experiments
+from experiments.machine import machine_id, usable_cpus
+from experiments.registry import EXPERIMENTS
+from report.figures import figures_for
+
+try:
+    validate(config, schema="../config/config.schema.yaml")
+except WorkflowError as error:
+    schema_errors = [arg for arg in error.args if hasattr(arg, "validator")]
+    if not schema_errors:
+        raise
+    raise ConfigError(explain_schema_error(schema_errors[0])) from None
+
+#: Each configured experiment's settings: methods, workers, repeats, warmup, parameters.
+SETTINGS = resolve_experiments(config, logical_cpus=usable_cpus())
+
+#: One folder per machine and run; nothing else decides where results go.
+RUN_DIR = Path(config["results_dir"]) / (config["machine_name"] or machine_id()) / config["run_name"]
+
+#: The interpreter Snakemake runs on also runs the experiments and the report.
+PYTHON = sys.executable
+
+FIGURES = figures_for(SETTINGS)

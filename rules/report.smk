@@ -1,0 +1,78 @@
+# From raw trials to the report. None of these jobs is timed; each is a thin call
+# of the report package, so re-rendering after a template change reruns only the
+# last two rules.
+
+
+rule record_config:
+    output:
+        RUN_DIR / "config.json",
+    params:
+        config=json.dumps(config, indent=2, sort_keys=True),
+    run:
+        Path(output[0]).write_text(params.config + "\n")
+
+
+rule collect_trials:
+    input:
+        trials=expand(RUN_DIR / "raw" / "{experiment}.csv", experiment=SETTINGS),
+        provenance=expand(RUN_DIR / "raw" / "{experiment}.json", experiment=SETTINGS),
+    output:
+        tidy=RUN_DIR / "trials.csv",
+        run=RUN_DIR / "run.json",
+    shell:
+        "{PYTHON} -m report collect --trials {input.trials} --provenance {input.provenance}"
+        " --tidy {output.tidy} --run {output.run}"
+
+
+rule analyze_trials:
+    input:
+        tidy=rules.collect_trials.output.tidy,
+        config=rules.record_config.output[0],
+    output:
+        summary=RUN_DIR / "summary.csv",
+        comparison=RUN_DIR / "book_comparison.csv",
+        quality=RUN_DIR / "quality.json",
+    shell:
+        "{PYTHON} -m report analyze --tidy {input.tidy} --config {input.config}"
+        " --summary {output.summary} --comparison {output.comparison} --quality {output.quality}"
+
+
+rule draw_figures:
+    input:
+        summary=rules.analyze_trials.output.summary,
+        comparison=rules.analyze_trials.output.comparison,
+        run=rules.collect_trials.output.run,
+        config=rules.record_config.output[0],
+    output:
+        expand(RUN_DIR / "figures" / "{figure}.svg", figure=FIGURES),
+    params:
+        folder=RUN_DIR / "figures",
+    shell:
+        "{PYTHON} -m report figures --summary {input.summary} --comparison {input.comparison}"
+        " --run {input.run} --config {input.config} --folder {params.folder} {FIGURES}"
+
+
+rule render_html:
+    input:
+        summary=rules.analyze_trials.output.summary,
+        comparison=rules.analyze_trials.output.comparison,
+        quality=rules.analyze_trials.output.quality,
+        run=rules.collect_trials.output.run,
+        config=rules.record_config.output[0],
+        figures=rules.draw_figures.output,
+        templates=list(Path("report/templates").rglob("*")),
+    output:
+        html=RUN_DIR / "report.html",
+    shell:
+        "{PYTHON} -m report html --summary {input.summary} --comparison {input.comparison}"
+        " --quality {input.quality} --run {input.run} --config {input.config}"
+        " --figures {input.figures} --output {output.html}"
+
+
+rule render_pdf:
+    input:
+        html=rules.render_html.output.html,
+    output:
+        pdf=RUN_DIR / "report.pdf",
+    shell:
+        "{PYTHON} -m report pdf --html {input.html} --output {output.pdf}"

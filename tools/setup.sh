@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs everything the workflow and its tests need, on Debian or Ubuntu:
+# the system packages (through apt-get, only those missing) and the Python
+# packages pinned in requirements.lock (into .venv). Safe to run again: a step
+# whose result is already there is skipped.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# Pango for WeasyPrint (PDF), fonts for figures and PDF, Chromium and poppler
+# for the tests that look at the rendered report, redis-server for the
+# experiments that share state through Redis, venv for the Python install.
+SYSTEM_PACKAGES=(
+  python3-venv
+  libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+  chromium poppler-utils
+  redis-server
+)
+
+missing=()
+for pkg in "${SYSTEM_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing system packages: ${missing[*]}"
+  sudo_cmd=()
+  if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null || { echo "setup: need root or sudo to install ${missing[*]}" >&2; exit 1; }
+    sudo_cmd=(sudo)
+  fi
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Reinstall the Python packages only when the lock file changed.
+stamp=.venv/.requirements.lock.sha256
+want=$(sha256sum requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
+if [[ ! -x .venv/bin/python || ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+  echo "setup: installing Python packages from requirements.lock into .venv"
+  python3 -m venv .venv
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  .venv/bin/python -m pip install --quiet --require-hashes -r requirements.lock
+  # Make the checkout importable by every interpreter of the venv, worker
+  # processes started by joblib included (what an editable install does).
+  site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+  pwd > "$site/mp-report.pth"
+  echo "$want" > "$stamp"
+fi
+echo "setup: ready ($(.venv/bin/python --version), snakemake $(.venv/bin/snakemake --version))"
