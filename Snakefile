@@ -5,6 +5,8 @@
 #   snakemake --cores 4 --configfile config/smoke.yaml    tiny grid (tests)
 #   snakemake --cores 4 --configfile config/book.yaml     the book's sizes
 
+from pathlib import Path
+
 from snakemake.utils import min_version
 
 min_version("9.0")
@@ -15,7 +17,7 @@ min_version("9.0")
 # out would still run.
 if not workflow.overwrite_configfiles:
 
-    configfile: "config/config.yaml"
+    configfile: Path(workflow.basedir) / "config" / "config.yaml"
 
 
 include: "rules/common.smk"

@@ -46,7 +46,7 @@ def explain_schema_error(error: jsonschema.ValidationError) -> str:
         message = f"unknown key(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(allowed)}{hints}"
     elif error.validator == "pattern" and error.schema.get("pattern") == "^auto$":
         message = f'{error.instance!r} is neither a list of worker counts nor "auto"'
-    description = error.schema.get("description")
+    description = error.schema.get("description") if error.validator != "additionalProperties" else None
     return f"invalid configuration at {where}: {message}" + (f". Expected: {description}" if description else "")
 
 

@@ -7,6 +7,7 @@ import shlex
 import sys
 from pathlib import Path
 
+import jsonschema
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
@@ -18,10 +19,11 @@ from report.figures import figures_for
 try:
     validate(config, schema="../config/config.schema.yaml")
 except WorkflowError as error:
-    schema_errors = [arg for arg in error.args if hasattr(arg, "validator")]
-    if not schema_errors:
+    # Snakemake's message dumps the whole failing sub-schema; the jsonschema error
+    # it was raised from (its context) has what one clear line needs.
+    if not isinstance(error.__context__, jsonschema.ValidationError):
         raise
-    raise ConfigError(explain_schema_error(schema_errors[0])) from None
+    raise ConfigError(explain_schema_error(error.__context__)) from None
 
 #: Each configured experiment's settings: methods, workers, repeats, warmup, parameters.
 SETTINGS = resolve_experiments(config, logical_cpus=usable_cpus())

@@ -60,7 +60,7 @@ rule render_html:
         run=rules.collect_trials.output.run,
         config=rules.record_config.output[0],
         figures=rules.draw_figures.output,
-        templates=list(Path("report/templates").rglob("*")),
+        templates=list((Path(workflow.basedir) / "report" / "templates").rglob("*")),
     output:
         html=RUN_DIR / "report.html",
     shell:

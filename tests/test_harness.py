@@ -1,0 +1,157 @@
+"""The timing harness, with fake clocks and small real processes."""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import time
+
+import numpy as np
+import pytest
+
+from experiments.harness import Clocks, MemorySampler, process_tree_cpu_seconds, run_trials, time_trial
+from experiments.spec import Experiment, Method, Point, grid_points
+
+
+def fake_clocks() -> Clocks:
+    """Each reading one second after the last; CPU time advances half as fast."""
+    ticks = itertools.count()
+    cpu_ticks = itertools.count()
+    return Clocks(interval=lambda: float(next(ticks)), wall=lambda: 1e9 + next(ticks), cpu=lambda: 0.5 * next(cpu_ticks))
+
+
+def _answer(*, workers, start_method, size):
+    return size * workers
+
+
+def _boom(*, workers, start_method, size):
+    raise RuntimeError("worker died")
+
+
+def toy_experiment(*methods: Method, shuffle: bool = True) -> Experiment:
+    return Experiment(
+        name="toy",
+        family="tests",
+        title="toy",
+        methods=methods,
+        params=("size",),
+        points=lambda settings: grid_points(settings, ("size",), methods),
+        verify=lambda point, answer: answer == point.params["size"] * point.workers,
+        shuffle_rounds=shuffle,
+    )
+
+
+SETTINGS = {"methods": ["a", "b", "serial"], "workers": [1, 2, 4], "size": 3, "repeats": 3, "warmup": 1}
+METHODS = (Method("a", "A", _answer), Method("b", "B", _answer), Method("serial", "S", _answer, parallel=False))
+
+
+def collect(experiment, settings=SETTINGS, clocks=None):
+    rows = []
+    failures = run_trials(
+        experiment, settings, start_method=None, on_trial=rows.append,
+        clocks=clocks or fake_clocks(), memory_interval=None, progress=open("/dev/null", "w"),
+    )
+    return rows, failures
+
+
+def test_grid_measures_serial_methods_once_per_round():
+    points = grid_points(SETTINGS, ("size",), METHODS)
+    assert sorted((p.method, p.workers) for p in points) == [
+        ("a", 1), ("a", 2), ("a", 4), ("b", 1), ("b", 2), ("b", 4), ("serial", 1)]
+
+
+def test_every_round_measures_every_point_once_and_warmups_are_flagged():
+    rows, failures = collect(toy_experiment(*METHODS))
+    assert failures == 0
+    assert len(rows) == 4 * 7
+    for round_index in range(4):
+        in_round = [r for r in rows if r["round"] == round_index]
+        assert sorted((r["method"], r["workers"]) for r in in_round) == sorted(
+            (p.method, p.workers) for p in grid_points(SETTINGS, ("size",), METHODS))
+        assert all(r["warmup"] == (round_index == 0) for r in in_round)
+        assert all(r["repeat"] == (None if round_index == 0 else round_index - 1) for r in in_round)
+    # rounds are interleaved: no round starts before the previous one ended
+    ends = [max(r["ended_at"] for r in rows if r["round"] == i) for i in range(4)]
+    starts = [min(r["started_at"] for r in rows if r["round"] == i) for i in range(4)]
+    assert all(starts[i + 1] > ends[i] for i in range(3))
+
+
+def test_order_is_shuffled_per_round_unless_the_experiment_forbids_it():
+    shuffled, _ = collect(toy_experiment(*METHODS))
+    fixed, _ = collect(toy_experiment(*METHODS, shuffle=False))
+
+    def orders(rows):
+        return [tuple((r["method"], r["workers"]) for r in rows if r["round"] == i) for i in range(4)]
+
+    assert len(set(orders(shuffled))) > 1
+    assert len(set(orders(fixed))) == 1
+
+
+def test_trial_records_clock_differences_answer_and_check():
+    experiment = toy_experiment(*METHODS)
+    row = time_trial(experiment, Point("a", 2, {"size": 3}), start_method=None, resources={},
+                     clocks=fake_clocks(), memory_interval=None)
+    assert row["seconds"] == 1.0  # one tick of the fake interval clock
+    assert row["cpu_seconds"] == 0.5
+    assert row["result"] == 6 and row["correct"] and row["error"] == ""
+    assert row["ended_at"] > row["started_at"]
+
+
+def test_a_failing_method_is_a_failed_trial_not_a_crash():
+    experiment = toy_experiment(Method("a", "A", _answer), Method("boom", "B", _boom))
+    rows, failures = collect(experiment, {**SETTINGS, "methods": ["a", "boom"]})
+    broken = [r for r in rows if r["method"] == "boom"]
+    assert broken and all(not r["correct"] and "RuntimeError: worker died" in r["error"] for r in broken)
+    assert all(r["correct"] for r in rows if r["method"] == "a")
+    assert failures == len(broken)
+
+
+def test_a_wrong_answer_is_recorded_as_incorrect():
+    experiment = Experiment(name="toy", family="tests", title="toy", methods=METHODS, params=("size",),
+                            points=lambda s: [Point("a", 1, {"size": 1})], verify=lambda point, answer: False)
+    row = time_trial(experiment, Point("a", 1, {"size": 1}), start_method=None, resources={},
+                     clocks=fake_clocks(), memory_interval=None)
+    assert row["correct"] is False and row["error"] == ""
+
+
+def _burn_cpu(seconds: float) -> None:
+    end = time.process_time() + seconds
+    while time.process_time() < end:
+        pass
+
+
+def test_cpu_time_includes_worker_processes():
+    before = process_tree_cpu_seconds()
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        pool.map(_burn_cpu, [0.3, 0.3])
+    used = process_tree_cpu_seconds() - before
+    # each worker burnt 0.3 s of its own CPU time; the parent barely any
+    assert used >= 0.55
+
+
+def _hold_memory(megabytes: int, ready, release) -> None:
+    block = np.ones(megabytes * 2**20 // 8)
+    ready.set()
+    release.wait(30)
+    del block
+
+
+def test_memory_sampler_sees_a_childs_private_memory():
+    ctx = multiprocessing.get_context("fork")
+    ready, release = ctx.Event(), ctx.Event()
+    child = ctx.Process(target=_hold_memory, args=(200, ready, release))
+    with MemorySampler(0.05) as sampler:
+        child.start()
+        assert ready.wait(30)
+        time.sleep(0.3)
+        release.set()
+        child.join(30)
+    assert sampler.samples >= 2
+    assert sampler.peak_uss >= 190 * 2**20
+    assert sampler.peak_pss >= sampler.peak_uss
+
+
+def test_memory_sampling_can_be_switched_off():
+    with MemorySampler(None) as sampler:
+        pass
+    assert sampler.samples == 0 and sampler.peak_pss is None

@@ -1,0 +1,80 @@
+"""The real workflow on config/smoke.yaml: outputs, the tidy table, no overlapping trials, cheap re-renders."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from conftest import REPO, run_snakemake
+from experiments.registry import EXPERIMENTS
+from report.figures import figures_for
+from report.load import EXTRA_COLUMNS, TIDY_COLUMNS
+
+
+def test_run_produces_every_artefact(smoke_run, smoke_config):
+    for name in ("report.html", "report.pdf", "trials.csv", "summary.csv", "book_comparison.csv", "run.json", "config.json"):
+        assert (smoke_run / name).stat().st_size > 0, name
+    for figure in figures_for(smoke_config["experiments"]):
+        assert (smoke_run / "figures" / f"{figure}.svg").read_text().lstrip().startswith("<?xml")
+    assert not list(smoke_run.glob("raw/*.partial.jsonl"))
+    assert smoke_run.parent.parent.name == "results"
+
+
+def test_tidy_table_holds_every_trial_of_every_method(smoke_trials, smoke_config):
+    assert list(smoke_trials.columns[: len(TIDY_COLUMNS)]) == list(TIDY_COLUMNS)
+    assert set(smoke_trials.columns) <= set(TIDY_COLUMNS) | set(EXTRA_COLUMNS)
+    for name, section in smoke_config["experiments"].items():
+        experiment = EXPERIMENTS[name]
+        rows = smoke_trials[smoke_trials["experiment"] == name]
+        assert set(rows["method"]) == set(experiment.method_names)
+        rounds = section.get("repeats", smoke_config["repeats"]) + section.get("warmup", smoke_config["warmup"])
+        workers = section.get("workers", smoke_config["workers"])
+        for method in experiment.methods:
+            counts = rows[rows["method"] == method.name].groupby("workers").size()
+            expected_workers = workers if method.parallel else [1]
+            assert sorted(counts.index) == sorted(expected_workers)
+            assert (counts == rounds).all()
+
+
+def test_every_trial_gives_the_right_answer_unless_wrong_by_design(smoke_trials):
+    for (experiment, method), rows in smoke_trials.groupby(["experiment", "method"]):
+        if EXPERIMENTS[experiment].method(method).known_wrong:
+            assert not rows["correct"].any()
+        else:
+            assert rows["correct"].all(), rows[["method", "workers", "result", "error"]]
+            assert (rows["error"] == "").all()
+
+
+def test_no_two_trials_overlap_in_time(smoke_trials):
+    spans = sorted(zip(smoke_trials["started_at"], smoke_trials["ended_at"]))
+    for (start, end), (next_start, _) in zip(spans, spans[1:]):
+        assert start < end
+        assert next_start >= end
+
+
+def test_timed_jobs_record_their_thread_variables_and_provenance(smoke_provenance, smoke_config):
+    assert set(smoke_provenance["jobs"]) == set(smoke_config["experiments"])
+    for job in smoke_provenance["jobs"].values():
+        assert set(job["thread_variables"].values()) == {"1"}
+        assert job["machine"]["logical_cpus"] == os.cpu_count()
+        assert job["packages"]["numpy"] and job["start_method"] in ("fork", "spawn", "forkserver")
+        assert job["git"]["commit"] is None or len(job["git"]["commit"]) == 40
+        assert job["failed_trials"] == 0
+
+
+def test_changing_a_template_rerenders_without_rerunning_experiments(smoke_run):
+    template = REPO / "report" / "templates" / "style.css"
+    original = template.read_text()
+    marker = "/* re-render check */"
+    workdir = smoke_run.parent.parent.parent
+    try:
+        template.write_text(original + marker + "\n")
+        done = run_snakemake(workdir, "--cores", "4", "--configfile", str(REPO / "config" / "smoke.yaml"))
+    finally:
+        template.write_text(original)
+    assert done.returncode == 0, done.stderr
+    ran = {line.split()[-1].rstrip(":") for line in done.stderr.splitlines() if line.startswith(("rule ", "localrule "))}
+    assert ran == {"render_html", "render_pdf", "all"}, done.stderr
+    assert marker in (smoke_run / "report.html").read_text()
