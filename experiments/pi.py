@@ -237,10 +237,11 @@ PI_CACHE = Experiment(
         Method("warm", "second call (from cache)", _cached_estimate),
     ),
     params=("samples",),
-    points=lambda settings: grid_points(settings, ("samples",), PI_CACHE.methods),
+    # cold then warm at each worker count (a stable sort keeps the method order):
+    # the warm call must follow the cold call that filled the cache for its tasks
+    points=lambda settings: sorted(grid_points(settings, ("samples",), PI_CACHE.methods), key=lambda p: p.workers),
     verify=_verify_pi,
     session=joblib_cache,
-    # warm must follow the cold call that filled the cache
     shuffle_rounds=False,
     baseline="cold",
 )

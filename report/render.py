@@ -81,7 +81,9 @@ class ExperimentView:
     def __init__(self, name: str, summary: pd.DataFrame):
         self.name = name
         self.experiment = EXPERIMENTS[name]
-        self.rows = summary[summary["experiment"] == name].to_dict("records")
+        order = {method: index for index, method in enumerate(self.experiment.method_names)}
+        rows = summary[summary["experiment"] == name].to_dict("records")
+        self.rows = sorted(rows, key=lambda row: (order[row["method"]], row["workers"]))
 
     def __bool__(self) -> bool:
         return bool(self.rows)

@@ -1,0 +1,137 @@
+"""What every family's figures share: inputs, the figure spec, colours and plot helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import PercentFormatter
+
+from experiments.registry import EXPERIMENTS
+
+#: One colour per method name, in registry order, the same in every figure.
+_METHOD_NAMES = list(dict.fromkeys(m.name for e in EXPERIMENTS.values() for m in e.methods))
+METHOD_COLORS = {name: matplotlib.colormaps["tab10"](i % 10) for i, name in enumerate(_METHOD_NAMES)}
+
+#: Matplotlib settings for every figure: text stays text in the SVG, light frames.
+SVG_RC = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
+
+
+@dataclass(frozen=True)
+class FigureInputs:
+    """Everything a figure may draw from."""
+
+    summary: pd.DataFrame
+    comparison: pd.DataFrame
+    cpus: int
+    darts: int
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """A figure: its file name, the experiments it draws from (any one suffices) and how to draw it."""
+
+    name: str
+    needs: tuple[str, ...]
+    draw: Callable[[FigureInputs], Figure]
+
+    @property
+    def title(self) -> str:
+        """The first line of the draw function's docstring."""
+        return (self.draw.__doc__ or self.name).strip().splitlines()[0]
+
+
+def method_label(experiment: str, method: str) -> str:
+    return EXPERIMENTS[experiment].method(method).label
+
+
+def points_of(inputs: FigureInputs, experiment: str) -> pd.DataFrame:
+    return inputs.summary[inputs.summary["experiment"] == experiment]
+
+
+def mark_cpus(ax: Axes, cpus: int) -> None:
+    """A dotted vertical line at the number of CPUs the run could use."""
+    ax.axvline(cpus, color="0.6", linestyle=":", linewidth=1)
+    ax.annotate(f"{cpus} CPUs", (cpus, 1), xycoords=("data", "axes fraction"), xytext=(3, -10),
+                textcoords="offset points", color="0.4", fontsize=8)
+
+
+def workers_axis(ax: Axes, workers: Iterable[int]) -> None:
+    """A log-2 x axis labelled with the measured worker counts."""
+    ticks = sorted(set(workers))
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(ticks, [str(t) for t in ticks])
+    ax.minorticks_off()
+    ax.set_xlabel("workers")
+
+
+def interval(rows: pd.DataFrame, centre: str, low: str, high: str) -> list[pd.Series]:
+    """Error-bar lengths below and above ``centre``."""
+    return [rows[centre] - rows[low], rows[high] - rows[centre]]
+
+
+def draw_scaling(inputs: FigureInputs, experiment: str) -> Figure:
+    """Two panels: median time against workers, and speedup against workers with the ideal line.
+
+    Parallel methods are lines; methods that use one worker are horizontal
+    lines with their interval as a band.
+    """
+    points = points_of(inputs, experiment)
+    spec = EXPERIMENTS[experiment]
+    figure = Figure(figsize=(8, 3.4), layout="constrained")
+    time_ax, speed_ax = figure.subplots(1, 2)
+    is_parallel = points["method"].map(lambda m: spec.method(m).parallel).astype(bool)
+    for method, rows in points[is_parallel].groupby("method", sort=False):
+        rows = rows.sort_values("workers")
+        style = {"color": METHOD_COLORS[method], "marker": "o", "capsize": 3, "label": method_label(experiment, method)}
+        time_ax.errorbar(rows["workers"], rows["median_seconds"], yerr=interval(rows, "median_seconds", "ci_low", "ci_high"), **style)
+        speed_ax.errorbar(rows["workers"], rows["speedup"], yerr=interval(rows, "speedup", "speedup_low", "speedup_high"), **style)
+    for method, rows in points[~is_parallel].groupby("method", sort=False):
+        row = rows.iloc[0]
+        color = METHOD_COLORS[method]
+        time_ax.axhline(row["median_seconds"], color=color, linestyle="--", linewidth=1.2,
+                        label=f"{method_label(experiment, method)} (one worker)")
+        time_ax.axhspan(row["ci_low"], row["ci_high"], color=color, alpha=0.15, linewidth=0)
+    workers = sorted(points.loc[is_parallel, "workers"].unique())
+    speed_ax.plot(workers, workers, color="0.5", linestyle="--", linewidth=1, label="ideal (linear)")
+    speed_ax.axhline(1, color="0.7", linewidth=0.8)
+    for ax in (time_ax, speed_ax):
+        workers_axis(ax, workers)
+        mark_cpus(ax, inputs.cpus)
+        ax.set_ylim(bottom=0)
+    time_ax.set_ylabel("median wall time (s), 95% CI")
+    speed_ax.set_ylabel(f"speedup over {method_label(experiment, spec.baseline)}")
+    time_ax.set_title("time")
+    speed_ax.set_title("speedup")
+    time_ax.legend(fontsize=7, frameon=False)
+    speed_ax.legend(fontsize=7, frameon=False)
+    return figure
+
+
+def draw_grouped_bars(ax: Axes, points: pd.DataFrame, experiment: str, values: pd.Series, *,
+                      errors: list[pd.Series] | None = None, labels: Callable[[float], str] | None = None) -> None:
+    """Bars of ``values`` grouped by worker count, one colour per method."""
+    workers = sorted(points["workers"].unique())
+    methods = list(dict.fromkeys(points["method"]))
+    width = 0.8 / len(methods)
+    for i, method in enumerate(methods):
+        mine = points["method"] == method
+        heights = values[mine].set_axis(points.loc[mine, "workers"]).reindex(workers)
+        positions = np.arange(len(workers)) + (i - (len(methods) - 1) / 2) * width
+        yerr = None
+        if errors is not None:
+            yerr = [e[mine].set_axis(points.loc[mine, "workers"]).reindex(workers) for e in errors]
+        bars = ax.bar(positions, heights, width, yerr=yerr, capsize=3, color=METHOD_COLORS[method],
+                      label=method_label(experiment, method))
+        if labels is not None:
+            ax.bar_label(bars, labels=[labels(v) for v in heights], fontsize=7)
+    ax.set_xticks(np.arange(len(workers)), [f"{w} worker{'s' if w > 1 else ''}" for w in workers])
+
+
+def percent_axis(ax: Axes) -> None:
+    ax.yaxis.set_major_formatter(PercentFormatter(1.0))

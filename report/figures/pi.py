@@ -1,0 +1,111 @@
+"""Figures of the π family: the dart diagram, scaling of pure Python and numpy,
+joblib's cache, seeding, and the comparison with the book."""
+
+from __future__ import annotations
+
+import numpy as np
+from matplotlib.figure import Figure
+
+from experiments.registry import EXPERIMENTS
+from report.book import OURS
+from report.figures.common import (
+    FigureInputs,
+    FigureSpec,
+    draw_grouped_bars,
+    draw_scaling,
+    interval,
+    percent_axis,
+    points_of,
+    workers_axis,
+)
+
+#: Colour, marker and line style per source in the book comparison.
+SOURCE_STYLES = {OURS: ("black", "o", "-"), "ed1": ("tab:purple", "s", ":"), "ed2": ("tab:brown", "^", "--"), "ed3": ("tab:cyan", "D", "-.")}
+
+
+def draw_darts(inputs: FigureInputs) -> Figure:
+    """Darts in the unit square: inside the quarter circle or not."""
+    rng = np.random.default_rng(2014)
+    x, y = rng.random((2, inputs.darts))
+    inside = x * x + y * y <= 1
+    figure = Figure(figsize=(4, 4), layout="constrained")
+    ax = figure.subplots()
+    ax.scatter(x[inside], y[inside], s=6, color="tab:blue", label="inside")
+    ax.scatter(x[~inside], y[~inside], s=6, color="tab:red", marker="x", linewidths=0.8, label="outside")
+    angle = np.linspace(0, np.pi / 2, 200)
+    ax.plot(np.cos(angle), np.sin(angle), color="black", linewidth=1)
+    ax.set_aspect("equal")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_title(f"{inputs.darts} darts: π ≈ 4 × {inside.sum()}/{inputs.darts} = {4 * inside.mean():.4f}")
+    ax.legend(loc="lower left", fontsize=8, framealpha=0.9)
+    return figure
+
+
+def draw_pi_python(inputs: FigureInputs) -> Figure:
+    """Pure-Python π: time and speedup against workers."""
+    return draw_scaling(inputs, "pi_python")
+
+
+def draw_pi_numpy(inputs: FigureInputs) -> Figure:
+    """numpy π: time and speedup against workers."""
+    return draw_scaling(inputs, "pi_numpy")
+
+
+def draw_pi_cache(inputs: FigureInputs) -> Figure:
+    """joblib Memory: the first call computes, the second reads the cache."""
+    points = points_of(inputs, "pi_cache")
+    figure = Figure(figsize=(5.5, 3), layout="constrained")
+    ax = figure.subplots()
+    draw_grouped_bars(ax, points, "pi_cache", points["median_seconds"],
+                      errors=interval(points, "median_seconds", "ci_low", "ci_high"))
+    ax.set_yscale("log")
+    ax.set_ylabel("median wall time (s), 95% CI")
+    ax.legend(fontsize=8, frameon=False)
+    return figure
+
+
+def draw_seeding(inputs: FigureInputs) -> Figure:
+    """Share of draws that repeat another worker's draw."""
+    points = points_of(inputs, "seeding")
+    figure = Figure(figsize=(6, 3), layout="constrained")
+    ax = figure.subplots()
+    share = points["median_duplicated_draws"] / points["median_draws"]
+    draw_grouped_bars(ax, points, "seeding", share, labels=lambda v: f"{v:.0%}")
+    ax.set_ylim(0, 1.1)
+    percent_axis(ax)
+    ax.set_ylabel("draws duplicated across workers")
+    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    return figure
+
+
+def draw_book_pi(inputs: FigureInputs) -> Figure:
+    """Speedup against workers: this machine beside the book's three editions."""
+    table = inputs.comparison
+    experiments = list(dict.fromkeys(table.loc[table["source"] == OURS, "experiment"]))
+    figure = Figure(figsize=(4 * len(experiments), 3.4), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(1, len(experiments), sharey=True))
+    for ax, experiment in zip(axes, experiments):
+        rows = table[(table["experiment"] == experiment) & (table["method"] != "serial")]
+        for (source, method), line in rows.groupby(["source", "method"], sort=False):
+            color, marker, style = SOURCE_STYLES[source]
+            line = line.sort_values("workers")
+            ax.plot(line["workers"], line["speedup"], color=color, marker=marker, markersize=4,
+                    linestyle=style if method == "processes" else (0, (1, 3)), label=f"{source}, {method}")
+        workers = sorted(rows["workers"].unique())
+        ax.plot(workers, workers, color="0.6", linewidth=0.8, linestyle="--", label="ideal")
+        workers_axis(ax, workers)
+        ax.set_title(EXPERIMENTS[experiment].title)
+    axes[0].set_ylabel("speedup over serial")
+    axes[-1].legend(fontsize=7, frameon=False, ncol=2)
+    return figure
+
+
+FIGURES = (
+    FigureSpec("darts", ("pi_python", "pi_numpy"), draw_darts),
+    FigureSpec("pi_python", ("pi_python",), draw_pi_python),
+    FigureSpec("pi_numpy", ("pi_numpy",), draw_pi_numpy),
+    FigureSpec("pi_cache", ("pi_cache",), draw_pi_cache),
+    FigureSpec("seeding", ("seeding",), draw_seeding),
+    FigureSpec("book_pi", ("pi_python", "pi_numpy"), draw_book_pi),
+)
