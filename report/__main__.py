@@ -67,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         args.run.write_text(json.dumps(read_run(args.provenance), indent=2) + "\n")
     elif args.step == "analyze":
         from report.analysis import AnalysisSettings, overlapping_trials, summarize
-        from report.book import compare_with_book, load_book
+        from report.book import compare_with_book
         from report.load import read_table
 
         config = json.loads(args.config.read_text())
@@ -76,8 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         overlaps = overlapping_trials(tidy)
         args.quality.write_text(json.dumps({"overlapping_trials": len(overlaps)}, indent=2) + "\n")
         summary.to_csv(args.summary, index=False)
-        book, _ = load_book()
-        compare_with_book(summary, book).to_csv(args.comparison, index=False)
+        compare_with_book(summary).to_csv(args.comparison, index=False)
     elif args.step == "figures":
         from report.figures import FigureInputs, draw_figures
 
@@ -91,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         draw_figures(inputs, args.names, args.folder)
     elif args.step == "html":
-        from report.book import load_book
+        from report.book import book_metadata
         from report.render import build_context, render_html
 
         figure_paths = list(args.figures)
@@ -103,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
             config=json.loads(args.config.read_text()),
             figures_dir=figure_paths[0].parent if figure_paths else args.output.parent,
             figure_names=[path.stem for path in figure_paths],
-            book_meta=load_book()[1],
+            book_meta=book_metadata(),
         )
         render_html(context, args.output)
     elif args.step == "pdf":

@@ -135,18 +135,18 @@ def figure_markup(figures_dir: Path, name: str) -> str:
     return text[text.index("<svg"):]
 
 
-def book_tables(comparison: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
-    """The comparison as rows of (method, workers) with one cell per source, per experiment."""
-    from report.book import BOOK_METHODS
+def book_rows_function(comparison: pd.DataFrame):
+    """``book_rows(experiment, keys)`` for the templates: one row per key, one cell per source."""
 
-    tables = {}
-    for experiment, frame in comparison.groupby("experiment", sort=False):
+    def book_rows(experiment: str, keys: tuple[str, ...] = ("method", "workers")) -> list[dict[str, Any]]:
+        frame = comparison[comparison["experiment"] == experiment]
+        order = {name: index for index, name in enumerate(EXPERIMENTS[experiment].method_names)}
         rows = []
-        for (method, workers), group in frame.groupby(["method", "workers"]):
-            rows.append({"method": method, "workers": int(workers),
-                         "cells": {record["source"]: record for record in group.to_dict("records")}})
-        tables[experiment] = sorted(rows, key=lambda r: (BOOK_METHODS.index(r["method"]), r["workers"]))
-    return tables
+        for key, group in frame.groupby(list(keys), sort=False):
+            rows.append({**dict(zip(keys, key)), "cells": {r["source"]: r for r in group.to_dict("records")}})
+        return sorted(rows, key=lambda row: (order.get(row["method"], len(order)), *(row[k] for k in keys[1:])))
+
+    return book_rows
 
 
 def build_context(
@@ -173,7 +173,7 @@ def build_context(
         "summary": summary.to_dict("records"),
         "flagged": summary[(summary["flags"].fillna("") != "")].to_dict("records"),
         "comparison": comparison.to_dict("records"),
-        "book_tables": book_tables(comparison),
+        "book_rows": book_rows_function(comparison),
         "book_sources": list(dict.fromkeys(comparison["source"])),
         "overlaps": overlaps,
         "machine": run["machine"],

@@ -1,4 +1,4 @@
-"""The book's published timings, as a tidy table, set beside ours.
+"""The book's π timings beside ours.
 
 Absolute seconds depend on the machine and the sample count, so the comparison
 also carries the figures that transfer across machines: seconds scaled to 10^8
@@ -7,23 +7,17 @@ darts, and speedup over the same source's serial time.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pandas as pd
 
-BOOK_TIMINGS = Path(__file__).resolve().parent / "reference" / "book_timings.json"
-
-#: Label of our own rows in the comparison.
-OURS = "this machine"
+from report.book.common import OURS, load_reference
 
 #: The book's methods, named as ours.
 BOOK_METHODS = ("serial", "threads", "processes")
 
 
-def load_book(path: Path = BOOK_TIMINGS) -> tuple[pd.DataFrame, dict]:
-    """The book's π timings as rows (source, experiment, method, workers, seconds, samples), and its metadata."""
-    data = json.loads(Path(path).read_text())
+def load_book() -> pd.DataFrame:
+    """The book's π timings as rows (source, experiment, method, workers, seconds, samples)."""
+    data = load_reference("pi")
     rows = []
     for experiment in ("pi_python", "pi_numpy"):
         for edition, table in data[experiment].items():
@@ -32,19 +26,20 @@ def load_book(path: Path = BOOK_TIMINGS) -> tuple[pd.DataFrame, dict]:
             for method in ("threads", "processes"):
                 for workers, seconds in zip(table["workers"], table[method], strict=True):
                     rows.append({**common, "method": method, "workers": workers, "seconds": seconds})
-    meta = {key: data[key] for key in ("source", "repositories", "hardware", "physical_cores")}
-    return pd.DataFrame(rows), meta
+    return pd.DataFrame(rows)
 
 
-def compare_with_book(summary: pd.DataFrame, book: pd.DataFrame) -> pd.DataFrame:
+def compare(summary: pd.DataFrame, book: pd.DataFrame | None = None) -> pd.DataFrame:
     """Our medians and the book's numbers in one table.
 
     Columns: source, experiment, method, workers, seconds, samples,
     seconds_per_1e8 (seconds scaled linearly to 10^8 darts), speedup (over the
     same source's serial time; ours over the experiment's baseline).
     """
-    experiments = set(book["experiment"])
-    ours = summary[summary["experiment"].isin(experiments) & summary["method"].isin(BOOK_METHODS)]
+    book = load_book() if book is None else book
+    ours = summary[summary["experiment"].isin(set(book["experiment"])) & summary["method"].isin(BOOK_METHODS)]
+    if ours.empty:
+        return ours.iloc[0:0]
     ours = pd.DataFrame({
         "source": OURS,
         "experiment": ours["experiment"],
@@ -54,7 +49,7 @@ def compare_with_book(summary: pd.DataFrame, book: pd.DataFrame) -> pd.DataFrame
         "samples": ours["samples"],
         "speedup": ours["speedup"],
     })
-    theirs = book.copy()
+    theirs = book[book["experiment"].isin(set(ours["experiment"]))].copy()
     serial = theirs[theirs["method"] == "serial"].set_index(["source", "experiment"])["seconds"]
     theirs["speedup"] = [serial[(s, e)] / t for s, e, t in zip(theirs["source"], theirs["experiment"], theirs["seconds"])]
     table = pd.concat([ours, theirs], ignore_index=True)
