@@ -82,7 +82,7 @@ def test_pdf_pages_are_not_blank_and_carry_the_content(smoke_run, smoke_config, 
         with Image.open(page) as image:
             grey = image.convert("L")
             dark = sum(grey.histogram()[:128])
-            assert dark > 0.002 * grey.width * grey.height, page.name
+            assert dark > 0.0005 * grey.width * grey.height, page.name  # a few lines of text at least
     text = subprocess.run(["pdftotext", str(smoke_run / "report.pdf"), "-"], capture_output=True, text=True, check=True).stdout
     for name in smoke_config["experiments"]:
         assert EXPERIMENTS[name].title in text
