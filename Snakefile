@@ -25,6 +25,17 @@ include: "rules/experiments.smk"
 include: "rules/report.smk"
 
 
+# Aggregation and rendering are light: on a cluster they run where Snakemake runs.
+localrules:
+    all,
+    record_config,
+    collect_trials,
+    analyze_trials,
+    draw_figures,
+    render_html,
+    render_pdf,
+
+
 rule all:
     input:
         rules.render_html.output.html,

@@ -139,5 +139,8 @@ def collect_provenance(start_method: str | None) -> dict[str, Any]:
         "start_method_configured": start_method,
         "thread_variables": {name: os.environ.get(name) for name in THREAD_VARIABLES},
         "git": git_commit(),
+        "host": platform.node(),
+        # set when the job runs under SLURM (the cluster profile)
+        "slurm": {name: os.environ[name] for name in ("SLURM_JOB_ID", "SLURMD_NODENAME", "SLURM_CPUS_ON_NODE") if name in os.environ},
         "recorded_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }

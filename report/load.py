@@ -87,6 +87,12 @@ def read_run(provenance_files: Iterable[Path]) -> dict:
     for path in provenance_files:
         record = json.loads(Path(path).read_text())
         jobs[record["experiment"]] = record
+    machines = {record["machine_id"] for record in jobs.values()}
+    if len(machines) > 1:
+        raise ValueError(
+            f"the jobs of this run ran on different machines ({', '.join(sorted(machines))}); one results folder"
+            " holds one machine's results: on a cluster, run once per node type (one partition each)"
+        )
     first = next(iter(jobs.values()))
     return {"schema_version": SCHEMA_VERSION, "machine_id": first["machine_id"], "machine": first["machine"], "jobs": jobs}
 

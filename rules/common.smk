@@ -5,6 +5,7 @@
 import json
 import shlex
 import sys
+import tempfile
 from pathlib import Path
 
 import jsonschema
@@ -35,3 +36,10 @@ RUN_DIR = Path(config["results_dir"]) / (config["machine_name"] or machine_id())
 PYTHON = sys.executable
 
 FIGURES = figures_for(SETTINGS)
+
+#: A timed job claims every core Snakemake may use, so no other job runs beside it.
+#: Cluster executors have no local core count: there the profile asks for whole nodes.
+try:
+    TIMED_JOB_THREADS = workflow.cores
+except WorkflowError:
+    TIMED_JOB_THREADS = 1

@@ -1,6 +1,6 @@
 # One timed job per experiment. Each asks for every core Snakemake has, so no
 # other job runs beside it whatever --cores says; a file lock shared by all
-# timed jobs also keeps apart two workflows started on the same results folder.
+# timed jobs on this machine also keeps apart two workflows started at once.
 
 
 rule run_experiment:
@@ -15,8 +15,10 @@ rule run_experiment:
         settings=lambda wildcards: shlex.quote(json.dumps(SETTINGS[wildcards.experiment])),
         start_method=f"--start-method {config['start_method']}" if config["start_method"] else "",
         memory_interval=config["memory_interval"] or 0,
-        lock=Path(config["results_dir"]) / ".timed-jobs.lock",
-    threads: workflow.cores
+        # machine-local: serializes timed jobs of every checkout on this machine,
+        # while cluster nodes (each with its own /tmp) measure side by side
+        lock=Path(tempfile.gettempdir()) / "mp-report-timed-jobs.lock",
+    threads: TIMED_JOB_THREADS
     shell:
         "{PYTHON} -m experiments run {wildcards.experiment} --settings {params.settings}"
         " --output {output.trials} --provenance {output.provenance} --log {log}"

@@ -8,12 +8,14 @@ cd "$(dirname "$0")/.."
 
 # Pango for WeasyPrint (PDF), fonts for figures and PDF, Chromium and poppler
 # for the tests that look at the rendered report, redis-server for the
-# experiments that share state through Redis, venv for the Python install.
+# experiments that share state through Redis, SLURM and munge for the test of
+# the cluster profile, venv for the Python install.
 SYSTEM_PACKAGES=(
   python3-venv
   libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
   chromium poppler-utils
   redis-server
+  slurmctld slurmd slurm-client munge
 )
 
 missing=()
