@@ -71,7 +71,7 @@ def read_trials(trial_files: Iterable[Path], provenance_files: Iterable[Path]) -
         raise ValueError(f"columns missing from the tidy schema: {sorted(undocumented)}")
     ordered = [c for c in TIDY_COLUMNS if c in tidy] + [c for c in EXTRA_COLUMNS if c in tidy]
     tidy = tidy[ordered]
-    tidy["error"] = tidy["error"].fillna("").astype(str)
+    tidy["error"] = tidy["error"].astype("string").fillna("")
     tidy["correct"] = tidy["correct"].astype(bool)
     tidy["warmup"] = tidy["warmup"].astype(bool)
     # whole numbers stay whole where other experiments leave the column empty
