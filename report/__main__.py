@@ -1,7 +1,7 @@
 """Command line for the report steps, one per Snakemake rule:
 
 ``collect``  raw trial CSVs → tidy ``trials.csv`` and ``run.json``
-``analyze``  tidy table → ``summary.csv``, ``book_comparison.csv``, ``quality.json``
+``analyze``  tidy table → ``summary.csv``, ``book_comparison.csv``, ``claims.csv``, ``quality.json``
 ``figures``  summaries → SVG figures
 ``html``     summaries + figures + templates → ``report.html``
 ``pdf``      ``report.html`` → ``report.pdf``
@@ -31,6 +31,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     analyze.add_argument("--summary", type=Path, required=True)
     analyze.add_argument("--comparison", type=Path, required=True)
     analyze.add_argument("--quality", type=Path, required=True, help="JSON of run-wide quality checks")
+    analyze.add_argument("--run", type=Path, required=True, help="the run's provenance (run.json)")
+    analyze.add_argument("--claims", type=Path, required=True, help="CSV of the book's claims tested on our data")
 
     figures = steps.add_parser("figures", help="summaries → SVG figures")
     figures.add_argument("--summary", type=Path, required=True)
@@ -42,6 +44,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
     html = steps.add_parser("html", help="summaries and figures → report.html")
     html.add_argument("--quality", type=Path, required=True)
+    html.add_argument("--claims", type=Path, required=True)
     html.add_argument("--summary", type=Path, required=True)
     html.add_argument("--comparison", type=Path, required=True)
     html.add_argument("--run", type=Path, required=True)
@@ -68,15 +71,19 @@ def main(argv: list[str] | None = None) -> int:
     elif args.step == "analyze":
         from report.analysis import AnalysisSettings, overlapping_trials, summarize
         from report.book import compare_with_book
+        from report.claims import evaluate_claims
         from report.load import read_table
 
         config = json.loads(args.config.read_text())
         tidy = read_table(args.tidy)
-        summary = summarize(tidy, AnalysisSettings.from_config(config["analysis"]))
+        settings = AnalysisSettings.from_config(config["analysis"])
+        summary = summarize(tidy, settings)
         overlaps = overlapping_trials(tidy)
         args.quality.write_text(json.dumps({"overlapping_trials": len(overlaps)}, indent=2) + "\n")
         summary.to_csv(args.summary, index=False)
         compare_with_book(summary).to_csv(args.comparison, index=False)
+        machine = json.loads(args.run.read_text())["machine"]
+        evaluate_claims(tidy, machine, settings).to_csv(args.claims, index=False)
     elif args.step == "figures":
         from report.figures import FigureInputs, draw_figures
 
@@ -97,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         context = build_context(
             summary=read_table(args.summary),
             comparison=read_table(args.comparison),
+            claims=read_table(args.claims),
             overlaps=json.loads(args.quality.read_text())["overlapping_trials"],
             run=json.loads(args.run.read_text()),
             config=json.loads(args.config.read_text()),

@@ -27,14 +27,17 @@ rule collect_trials:
 rule analyze_trials:
     input:
         tidy=rules.collect_trials.output.tidy,
+        run=rules.collect_trials.output.run,
         config=rules.record_config.output[0],
     output:
         summary=RUN_DIR / "summary.csv",
         comparison=RUN_DIR / "book_comparison.csv",
+        claims=RUN_DIR / "claims.csv",
         quality=RUN_DIR / "quality.json",
     shell:
-        "{PYTHON} -m report analyze --tidy {input.tidy} --config {input.config}"
-        " --summary {output.summary} --comparison {output.comparison} --quality {output.quality}"
+        "{PYTHON} -m report analyze --tidy {input.tidy} --run {input.run} --config {input.config}"
+        " --summary {output.summary} --comparison {output.comparison} --claims {output.claims}"
+        " --quality {output.quality}"
 
 
 rule draw_figures:
@@ -57,6 +60,7 @@ rule render_html:
         summary=rules.analyze_trials.output.summary,
         comparison=rules.analyze_trials.output.comparison,
         quality=rules.analyze_trials.output.quality,
+        claims=rules.analyze_trials.output.claims,
         run=rules.collect_trials.output.run,
         config=rules.record_config.output[0],
         figures=rules.draw_figures.output,
@@ -65,7 +69,7 @@ rule render_html:
         html=RUN_DIR / "report.html",
     shell:
         "{PYTHON} -m report html --summary {input.summary} --comparison {input.comparison}"
-        " --quality {input.quality} --run {input.run} --config {input.config}"
+        " --quality {input.quality} --claims {input.claims} --run {input.run} --config {input.config}"
         " --figures {input.figures} --output {output.html}"
 
 
