@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from report.book.common import load_reference
 from report.book.pi import load_book
 from report.claims.common import (
@@ -34,12 +36,17 @@ def _parallel_workers(m: Measurements, experiment: str, method: str) -> int:
     return max(m.workers_near(experiment, method, m.cores), several[0])
 
 
-def threads_do_not_help(m: Measurements) -> Evidence:
-    w = _parallel_workers(m, "pi_python", "threads")
-    value, low, high = m.ratio(m.times("pi_python", "serial"), m.times("pi_python", "threads", w))
-    book = _book_seconds("pi_python", "serial", 1) / _book_seconds("pi_python", "threads", EDITION_CORES)
-    return Evidence(below(1.2, value, low, high), f"speedup of a thread pool of {w} over serial (below 1.2×?)",
+def _thread_speedup(m: Measurements, experiment: str, baseline: str, test, wording: str) -> Evidence:
+    """Speedup of a thread pool filling the cores over the serial method, against the book's at its cores."""
+    w = _parallel_workers(m, experiment, "threads")
+    value, low, high = m.ratio(m.times(experiment, baseline), m.times(experiment, "threads", w))
+    book = _book_seconds(experiment, "serial", 1) / _book_seconds(experiment, "threads", EDITION_CORES)
+    return Evidence(test(value, low, high), f"speedup of a thread pool of {w} over serial{wording}",
                     value, low, high, f"{book:.2f}× with {EDITION_CORES} threads ({EDITION})")
+
+
+def threads_do_not_help(m: Measurements) -> Evidence:
+    return _thread_speedup(m, "pi_python", "serial", partial(below, 1.2), " (below 1.2×?)")
 
 
 def processes_scale_to_the_cores(m: Measurements) -> Evidence:
@@ -71,11 +78,7 @@ def numpy_is_an_order_of_magnitude_faster(m: Measurements) -> Evidence:
 
 
 def numpy_threads_help(m: Measurements) -> Evidence:
-    w = _parallel_workers(m, "pi_numpy", "threads")
-    value, low, high = m.ratio(m.times("pi_numpy", "serial_blocks"), m.times("pi_numpy", "threads", w))
-    book = _book_seconds("pi_numpy", "serial", 1) / _book_seconds("pi_numpy", "threads", EDITION_CORES)
-    return Evidence(above(1.05, value, low, high), f"speedup of a thread pool of {w} over serial numpy (above 1.05×?)",
-                    value, low, high, f"{book:.2f}× with {EDITION_CORES} threads ({EDITION})")
+    return _thread_speedup(m, "pi_numpy", "serial_blocks", partial(above, 1.05), " numpy (above 1.05×?)")
 
 
 def joblib_matches_a_process_pool(m: Measurements) -> Evidence:
