@@ -24,6 +24,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     run.add_argument("--settings", required=True, help="the experiment's resolved settings, as JSON")
     run.add_argument("--output", required=True, type=Path, help="CSV of raw trials to write")
     run.add_argument("--provenance", required=True, type=Path, help="JSON file for the job's provenance")
+    run.add_argument("--cores", required=True, type=Path, help="CSV of per-core utilisation samples (header only if none)")
     run.add_argument("--log", type=Path, help="file that gets a copy of the progress lines")
     run.add_argument("--lock", required=True, type=Path, help="lock file shared by all timed jobs")
     run.add_argument("--start-method", default=None, choices=["fork", "spawn", "forkserver"])
@@ -60,6 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     import fasteners
     import pandas as pd
 
+    from experiments.cores import CORE_COLUMNS
     from experiments.harness import run_trials
     from experiments.machine import collect_provenance
     from experiments.registry import EXPERIMENTS
@@ -69,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     partial = args.output.with_suffix(".partial.jsonl")
     rows = []
+    core_samples: list[dict] = []
 
     def keep(row: dict) -> None:
         rows.append(row)
@@ -88,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             settings,
             start_method=args.start_method,
             on_trial=keep,
+            on_core_samples=core_samples.extend,
             progress=progress,
             memory_interval=args.memory_interval or None,
         )
@@ -96,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     provenance.update(experiment=experiment.name, settings=settings, trials=len(rows), failed_trials=failures)
     args.provenance.write_text(json.dumps(provenance, indent=2) + "\n")
     pd.DataFrame(rows).to_csv(args.output, index=False)
+    pd.DataFrame(core_samples, columns=list(CORE_COLUMNS)).to_csv(args.cores, index=False)
     partial.unlink()
     if failures:
         print(f"[{experiment.name}] {failures} trial(s) gave a wrong answer or failed; see {args.output}", file=sys.stderr)

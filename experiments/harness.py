@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 import psutil
 
+from experiments.cores import CoreSampler
 from experiments.spec import Experiment, Point
 
 #: Columns every raw trial row has, in order; an experiment's parameters and
@@ -161,12 +162,13 @@ def time_trial(
     resources: Mapping[str, Any],
     clocks: Clocks = Clocks(),
     memory_interval: float | None = 0.2,
+    cores: CoreSampler | None = None,
 ) -> dict[str, Any]:
     """Run one point once and return its raw trial row (without round fields).
 
     An exception in the method is recorded as a failed trial (``correct`` False,
     ``error`` set) rather than raised, so one broken point never loses the
-    others.
+    others. ``cores``, when given, samples per-core utilisation during the call.
     """
     method = experiment.method(point.method)
     kwargs = {"workers": point.workers, "start_method": start_method, **point.params, **resources}
@@ -176,7 +178,7 @@ def time_trial(
     answer: Any = None
     error = ""
     cpu_before = clocks.cpu()
-    with MemorySampler(memory_interval) as memory:
+    with MemorySampler(memory_interval) as memory, cores or CoreSampler(None):
         started_at = clocks.wall()
         start = clocks.interval()
         try:
@@ -228,6 +230,7 @@ def run_trials(
     *,
     start_method: str | None,
     on_trial: Callable[[dict[str, Any]], None],
+    on_core_samples: Callable[[list[dict[str, Any]]], None] = lambda samples: None,
     progress: TextIO = sys.stderr,
     clocks: Clocks = Clocks(),
     memory_interval: float | None = 0.2,
@@ -236,8 +239,9 @@ def run_trials(
 
     ``settings`` holds the experiment's validated settings, including
     ``repeats`` and ``warmup``. Each finished trial row is handed to
-    ``on_trial`` at once (so a crash later loses nothing). Returns the number of
-    trials that were not correct.
+    ``on_trial`` at once (so a crash later loses nothing), and, for experiments
+    that sample per-core utilisation, its samples to ``on_core_samples``.
+    Returns the number of trials that were not correct.
     """
     points = experiment.points(settings)
     warmup, repeats = settings["warmup"], settings["repeats"]
@@ -249,6 +253,7 @@ def run_trials(
         for round_index, order in enumerate(round_orders(points, rounds, shuffle=experiment.shuffle_rounds)):
             is_warmup = round_index < warmup
             for position, point in enumerate(order):
+                cores = CoreSampler(experiment.core_interval)
                 row = time_trial(
                     experiment,
                     point,
@@ -256,6 +261,7 @@ def run_trials(
                     resources=resources,
                     clocks=clocks,
                     memory_interval=memory_interval,
+                    cores=cores,
                 )
                 row.update(
                     round=round_index,
@@ -264,6 +270,11 @@ def run_trials(
                     order=position,
                 )
                 on_trial(row)
+                if cores.samples:
+                    trial = {"experiment": experiment.name, "method": point.method, "workers": point.workers,
+                             "round": round_index, "order": position}
+                    on_core_samples([{**trial, "seconds": t, "core": core, "percent": percent}
+                                     for t, core, percent in cores.samples])
                 done += 1
                 method = experiment.method(point.method)
                 if not row["correct"] and not method.known_wrong:

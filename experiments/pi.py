@@ -1,7 +1,7 @@
 """Estimating π with the Monte Carlo method: throw darts at the unit square and
 count those that land inside the quarter circle (x² + y² ≤ 1).
 
-Four experiments share this family:
+Five experiments share this family:
 
 ``pi_python``
     Pure-Python darts (``random.Random.uniform`` in a loop), serial, in a thread
@@ -15,6 +15,9 @@ Four experiments share this family:
 ``seeding``
     What forked workers draw when nobody reseeds them, against independent
     per-worker streams.
+``cpu_usage``
+    The pure-Python thread and process pools again, with every core's
+    utilisation sampled during each trial.
 
 Every worker gets its own independent stream from ``numpy.random.SeedSequence``;
 tasks are plain picklable arguments, so every method works under the fork, spawn
@@ -313,4 +316,18 @@ SEEDING = Experiment(
     verify=_verify_streams,
 )
 
-EXPERIMENTS = (PI_PYTHON, PI_NUMPY, PI_CACHE, SEEDING)
+# --- cpu_usage ---------------------------------------------------------------------
+
+CPU_USAGE = Experiment(
+    name="cpu_usage",
+    family="pi",
+    title="Where CPU time goes",
+    # the pure-Python methods themselves, watched core by core
+    methods=tuple(method for method in PI_PYTHON.methods if method.name in ("threads", "processes")),
+    params=("samples",),
+    points=lambda settings: grid_points(settings, ("samples",), CPU_USAGE.methods),
+    verify=_verify_pi,
+    core_interval=0.1,
+)
+
+EXPERIMENTS = (PI_PYTHON, PI_NUMPY, PI_CACHE, SEEDING, CPU_USAGE)

@@ -101,6 +101,10 @@ class Experiment:
         The method speedups are measured against (None: no speedups). When the
         baseline is not parallel, speedups compare with its one-worker time and
         parallel efficiency is speedup / workers.
+    core_interval
+        Seconds between samples of per-core CPU utilisation during each trial
+        (None: not sampled). Sampling costs a little CPU, so only experiments
+        that exist to show where CPU time goes turn it on.
     """
 
     name: str
@@ -113,6 +117,7 @@ class Experiment:
     session: Callable[[Mapping[str, Any]], contextlib.AbstractContextManager[dict[str, Any]]] = no_resources
     shuffle_rounds: bool = True
     baseline: str | None = None
+    core_interval: float | None = None
 
     def method(self, name: str) -> Method:
         """The method called ``name``."""

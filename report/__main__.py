@@ -1,6 +1,6 @@
 """Command line for the report steps, one per Snakemake rule:
 
-``collect``  raw trial CSVs → tidy ``trials.csv`` and ``run.json``
+``collect``  raw trial CSVs → tidy ``trials.csv``, ``cores.csv`` and ``run.json``
 ``analyze``  tidy table → ``summary.csv``, ``book_comparison.csv``, ``claims.csv``, ``quality.json``
 ``figures``  summaries → SVG figures
 ``html``     summaries + figures + templates → ``report.html``
@@ -22,7 +22,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     collect = steps.add_parser("collect", help="raw trials → tidy table")
     collect.add_argument("--trials", nargs="+", type=Path, required=True)
     collect.add_argument("--provenance", nargs="+", type=Path, required=True)
+    collect.add_argument("--cores", nargs="+", type=Path, required=True, help="per-core samples of each job")
     collect.add_argument("--tidy", type=Path, required=True)
+    collect.add_argument("--cores-output", type=Path, required=True)
     collect.add_argument("--run", type=Path, required=True)
 
     analyze = steps.add_parser("analyze", help="tidy table → summaries")
@@ -38,6 +40,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     figures.add_argument("--summary", type=Path, required=True)
     figures.add_argument("--comparison", type=Path, required=True)
     figures.add_argument("--run", type=Path, required=True)
+    figures.add_argument("--cores", type=Path, required=True, help="per-core samples (cores.csv)")
     figures.add_argument("--config", type=Path, required=True)
     figures.add_argument("--folder", type=Path, required=True)
     figures.add_argument("names", nargs="+")
@@ -63,10 +66,11 @@ def main(argv: list[str] | None = None) -> int:
     from report.load import read_table
 
     if args.step == "collect":
-        from report.load import read_run, read_trials
+        from report.load import read_core_samples, read_run, read_trials
 
         tidy = read_trials(args.trials, args.provenance)
         tidy.to_csv(args.tidy, index=False)
+        read_core_samples(args.cores).to_csv(args.cores_output, index=False)
         args.run.write_text(json.dumps(read_run(args.provenance), indent=2) + "\n")
     elif args.step == "analyze":
         from report.analysis import AnalysisSettings, overlapping_trials, summarize
@@ -94,6 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             comparison=read_table(args.comparison),
             cpus=run["machine"]["usable_cpus"],
             darts=config["report"]["darts"],
+            core_samples=read_table(args.cores),
         )
         draw_figures(inputs, args.names, args.folder)
     elif args.step == "html":

@@ -81,6 +81,15 @@ def read_trials(trial_files: Iterable[Path], provenance_files: Iterable[Path]) -
     return tidy
 
 
+def read_core_samples(paths: Iterable[Path]) -> pd.DataFrame:
+    """Concatenate the jobs' per-core utilisation samples (most jobs have none)."""
+    from experiments.cores import CORE_COLUMNS
+
+    frames = [pd.read_csv(path) for path in paths]
+    frames = [frame for frame in frames if not frame.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(CORE_COLUMNS))
+
+
 def read_run(provenance_files: Iterable[Path]) -> dict:
     """The run's provenance: machine facts once, then each job's own record."""
     jobs = {}

@@ -7,6 +7,7 @@ rule run_experiment:
     output:
         trials=RUN_DIR / "raw" / "{experiment}.csv",
         provenance=RUN_DIR / "raw" / "{experiment}.json",
+        cores=RUN_DIR / "raw" / "{experiment}.cores.csv",
     log:
         RUN_DIR / "logs" / "{experiment}.log",
     wildcard_constraints:
@@ -21,6 +22,6 @@ rule run_experiment:
     threads: TIMED_JOB_THREADS
     shell:
         "{PYTHON} -m experiments run {wildcards.experiment} --settings {params.settings}"
-        " --output {output.trials} --provenance {output.provenance} --log {log}"
+        " --output {output.trials} --provenance {output.provenance} --cores {output.cores} --log {log}"
         " --lock {params.lock} --blas-threads {config[blas_threads]}"
         " --memory-interval {params.memory_interval} {params.start_method}"

@@ -16,12 +16,14 @@ rule collect_trials:
     input:
         trials=expand(RUN_DIR / "raw" / "{experiment}.csv", experiment=SETTINGS),
         provenance=expand(RUN_DIR / "raw" / "{experiment}.json", experiment=SETTINGS),
+        cores=expand(RUN_DIR / "raw" / "{experiment}.cores.csv", experiment=SETTINGS),
     output:
         tidy=RUN_DIR / "trials.csv",
         run=RUN_DIR / "run.json",
+        cores=RUN_DIR / "cores.csv",
     shell:
-        "{PYTHON} -m report collect --trials {input.trials} --provenance {input.provenance}"
-        " --tidy {output.tidy} --run {output.run}"
+        "{PYTHON} -m report collect --trials {input.trials} --provenance {input.provenance} --cores {input.cores}"
+        " --tidy {output.tidy} --run {output.run} --cores-output {output.cores}"
 
 
 rule analyze_trials:
@@ -45,6 +47,7 @@ rule draw_figures:
         summary=rules.analyze_trials.output.summary,
         comparison=rules.analyze_trials.output.comparison,
         run=rules.collect_trials.output.run,
+        cores=rules.collect_trials.output.cores,
         config=rules.record_config.output[0],
     output:
         expand(RUN_DIR / "figures" / "{figure}.svg", figure=FIGURES),
@@ -52,7 +55,7 @@ rule draw_figures:
         folder=RUN_DIR / "figures",
     shell:
         "{PYTHON} -m report figures --summary {input.summary} --comparison {input.comparison}"
-        " --run {input.run} --config {input.config} --folder {params.folder} {FIGURES}"
+        " --run {input.run} --cores {input.cores} --config {input.config} --folder {params.folder} {FIGURES}"
 
 
 rule render_html:

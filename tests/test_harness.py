@@ -155,3 +155,20 @@ def test_memory_sampling_can_be_switched_off():
     with MemorySampler(None) as sampler:
         pass
     assert sampler.samples == 0 and sampler.peak_pss is None
+
+
+def test_core_sampler_accounts_for_the_cpu_time_of_the_tree():
+    from experiments.cores import CoreSampler
+
+    ctx = multiprocessing.get_context("fork")
+    with CoreSampler(0.05) as sampler:
+        child = ctx.Process(target=_burn_cpu, args=(0.5,))
+        child.start()
+        child.join(30)
+        time.sleep(0.1)
+    times = sorted({t for t, _, _ in sampler.samples})
+    assert len(times) >= 3 and {core for _, core, _ in sampler.samples} == set(range(sampler.cores))
+    widths = dict(zip(times, np.diff([0.0, *times])))
+    busy = sum(percent / 100 * widths[t] for t, _, percent in sampler.samples)
+    # the child burnt 0.5 s of CPU time; ticks are 10 ms, and the parent adds a little
+    assert 0.4 <= busy <= 0.75

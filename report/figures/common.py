@@ -30,6 +30,7 @@ class FigureInputs:
     comparison: pd.DataFrame
     cpus: int
     darts: int
+    core_samples: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True)

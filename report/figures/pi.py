@@ -14,6 +14,7 @@ from report.figures.common import (
     draw_grouped_bars,
     draw_scaling,
     interval,
+    method_label,
     percent_axis,
     points_of,
     workers_axis,
@@ -101,6 +102,32 @@ def draw_book_pi(inputs: FigureInputs) -> Figure:
     return figure
 
 
+def draw_cpu_usage(inputs: FigureInputs) -> Figure:
+    """Every core's utilisation during one trial of each pool, over time."""
+    samples = inputs.core_samples
+    samples = samples[samples["experiment"] == "cpu_usage"]
+    last = samples.groupby(["method", "workers"])["round"].transform("max")
+    samples = samples[samples["round"] == last]
+    trials = list(samples.groupby(["method", "workers"], sort=True))
+    cores = int(samples["core"].max()) + 1 if not samples.empty else 1
+    figure = Figure(figsize=(8, 0.35 * cores * len(trials) + 1.2), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(len(trials), 1, sharex=True))
+    image = None
+    for ax, ((method, workers), trial) in zip(axes, trials):
+        grid = trial.pivot_table(index="core", columns="seconds", values="percent")
+        times = grid.columns.to_numpy(dtype=float)
+        image = ax.pcolormesh(np.append(times - 0.1, times[-1]), np.arange(cores + 1), grid.to_numpy(dtype=float),
+                              cmap="magma", vmin=0, vmax=100, shading="flat")
+        ax.set_yticks(np.arange(cores) + 0.5, [str(c) for c in range(cores)])
+        ax.set_ylabel("core", fontsize=7)
+        ax.set_title(f"{method_label('cpu_usage', method)}, {workers} worker{'s' if workers > 1 else ''}",
+                     fontsize=8, loc="left")
+    axes[-1].set_xlabel("seconds into the trial")
+    if image is not None:
+        figure.colorbar(image, ax=list(axes), label="core utilisation (%)", shrink=0.6)
+    return figure
+
+
 FIGURES = (
     FigureSpec("darts", ("pi_python", "pi_numpy"), draw_darts),
     FigureSpec("pi_python", ("pi_python",), draw_pi_python),
@@ -108,4 +135,5 @@ FIGURES = (
     FigureSpec("pi_cache", ("pi_cache",), draw_pi_cache),
     FigureSpec("seeding", ("seeding",), draw_seeding),
     FigureSpec("book_pi", ("pi_python", "pi_numpy"), draw_book_pi),
+    FigureSpec("cpu_usage", ("cpu_usage",), draw_cpu_usage),
 )
