@@ -23,6 +23,7 @@ if not workflow.overwrite_configfiles:
 include: "rules/common.smk"
 include: "rules/experiments.smk"
 include: "rules/report.smk"
+include: "rules/compare.smk"
 
 
 # Aggregation and rendering are light: on a cluster they run where Snakemake runs.
@@ -34,6 +35,9 @@ localrules:
     draw_figures,
     render_html,
     render_pdf,
+    compare_machines,
+    compare_pdf,
+    compare,
 
 
 rule all:

@@ -4,7 +4,8 @@
 ``analyze``  tidy table → ``summary.csv``, ``book_comparison.csv``, ``claims.csv``, ``quality.json``
 ``figures``  summaries → SVG figures
 ``html``     summaries + figures + templates → ``report.html``
-``pdf``      ``report.html`` → ``report.pdf``
+``compare``  several machines' runs → ``compare.html``
+``pdf``      an HTML report → its PDF
 """
 
 from __future__ import annotations
@@ -54,6 +55,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     html.add_argument("--config", type=Path, required=True)
     html.add_argument("--figures", type=Path, nargs="*", default=[])
     html.add_argument("--output", type=Path, required=True)
+
+    compare = steps.add_parser("compare", help="several machines' runs → compare.html")
+    compare.add_argument("--runs", type=Path, nargs="+", required=True, help="results/<machine>/<run_name> folders")
+    compare.add_argument("--output", type=Path, required=True)
 
     pdf = steps.add_parser("pdf", help="report.html → report.pdf")
     pdf.add_argument("--html", type=Path, required=True)
@@ -118,6 +123,10 @@ def main(argv: list[str] | None = None) -> int:
             book_meta=book_metadata(),
         )
         render_html(context, args.output)
+    elif args.step == "compare":
+        from report.render import render_compare_html
+
+        render_compare_html(args.runs, args.output)
     elif args.step == "pdf":
         from report.render import render_pdf
 

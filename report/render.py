@@ -207,6 +207,27 @@ def render_html(context: Mapping[str, Any], path: Path) -> None:
     path.write_text(environment().get_template("report.html.j2").render(**context))
 
 
+def render_compare_html(run_folders: list[Path], path: Path) -> None:
+    """The cross-machine comparison of several machines' runs of the same name."""
+    from report import compare
+    from report.figures.compare import draw_efficiency_by_machine, svg_markup
+
+    runs = [compare.load_run(folder) for folder in run_folders]
+    shared, left_out = compare.shared_points(runs)
+    scaling = compare.normalised_scaling(shared, runs)
+    figures = {experiment: svg_markup(draw_efficiency_by_machine(scaling, experiment), f"compare-{experiment}")
+               for experiment in dict.fromkeys(scaling["experiment"])}
+    context = {
+        "runs": runs,
+        "rankings": compare.rankings(shared, runs).to_dict("records"),
+        "claims": compare.claim_verdicts(runs).to_dict("records"),
+        "left_out": left_out.to_dict("records"),
+        "figures": figures,
+        "titles": {name: experiment.title for name, experiment in EXPERIMENTS.items()},
+    }
+    path.write_text(environment().get_template("compare.html.j2").render(**context))
+
+
 def render_pdf(html_path: Path, pdf_path: Path) -> None:
     import weasyprint
 
