@@ -31,7 +31,7 @@ import math
 import multiprocessing
 import random
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -215,35 +215,29 @@ def _swept_points(settings: Mapping[str, Any], methods: tuple[Method, ...], name
             for p in range_points(settings, methods) for value in values]
 
 
-def _sweep_methods(*, by_chunks: bool) -> tuple[Method, ...]:
-    return (
+def _sweep_experiment(name: str, title: str, swept: str, values: Callable[[Mapping[str, Any]], Iterable[int]]) -> Experiment:
+    """A ``Pool.map`` sweep over ``swept`` (chunksize or chunks), numbers in order and shuffled."""
+    by_chunks = swept == "chunks"
+    methods = (
         Method("ordered", "numbers in order", _chunked_method(shuffled=False, by_chunks=by_chunks)),
         Method("shuffled", "numbers shuffled", _chunked_method(shuffled=True, by_chunks=by_chunks)),
     )
+    return Experiment(
+        name=name,
+        family="primes",
+        title=title,
+        methods=methods,
+        params=("first", "count", swept),
+        points=lambda settings: _swept_points(settings, methods, swept, values(settings)),
+        verify=verify_count,
+    )
 
 
-PRIMES_CHUNKSIZE = Experiment(
-    name="primes_chunksize",
-    family="primes",
-    title="Chunk sizes of Pool.map",
-    methods=_sweep_methods(by_chunks=False),
-    params=("first", "count", "chunksize"),
-    # 0: no chunk size given, so Pool.map picks its default
-    points=lambda settings: _swept_points(settings, PRIMES_CHUNKSIZE.methods, "chunksize",
-                                          [*settings["chunksizes"], 0]),
-    verify=verify_count,
-)
-
-PRIMES_CHUNKS = Experiment(
-    name="primes_chunks",
-    family="primes",
-    title="Numbers of chunks for Pool.map",
-    methods=_sweep_methods(by_chunks=True),
-    params=("first", "count", "chunks"),
-    points=lambda settings: _swept_points(settings, PRIMES_CHUNKS.methods, "chunks",
-                                          range(1, settings["max_chunks"] + 1)),
-    verify=verify_count,
-)
+# chunk size 0: none given, so Pool.map picks its default
+PRIMES_CHUNKSIZE = _sweep_experiment("primes_chunksize", "Chunk sizes of Pool.map", "chunksize",
+                                     lambda settings: [*settings["chunksizes"], 0])
+PRIMES_CHUNKS = _sweep_experiment("primes_chunks", "Numbers of chunks for Pool.map", "chunks",
+                                  lambda settings: range(1, settings["max_chunks"] + 1))
 
 
 # --- queues of work ----------------------------------------------------------------

@@ -15,8 +15,10 @@ from report.figures.common import (
     FigureInputs,
     FigureSpec,
     draw_grouped_bars,
+    draw_one_worker_lines,
     draw_scaling,
     interval,
+    is_parallel,
     method_label,
     points_of,
 )
@@ -89,13 +91,10 @@ def draw_primes_queue(inputs: FigureInputs) -> Figure:
     ax = figure.subplots()
     order = {name: index for index, name in enumerate(spec.method_names)}
     points = points.sort_values("method", key=lambda names: names.map(order))
-    parallel = points[points["method"].map(lambda m: spec.method(m).parallel).astype(bool)]
-    draw_grouped_bars(ax, parallel, "primes_queue", parallel["median_seconds"],
-                      errors=interval(parallel, "median_seconds", "ci_low", "ci_high"))
-    for row in points[~points.index.isin(parallel.index)].itertuples():
-        ax.axhline(row.median_seconds, color="black", linestyle="--", linewidth=1.2,
-                   label=f"{method_label('primes_queue', row.method)} (one process)")
-        ax.axhspan(row.ci_low, row.ci_high, color="black", alpha=0.12, linewidth=0)
+    parallel = is_parallel(points, "primes_queue")
+    draw_grouped_bars(ax, points[parallel], "primes_queue", points.loc[parallel, "median_seconds"],
+                      errors=interval(points[parallel], "median_seconds", "ci_low", "ci_high"))
+    draw_one_worker_lines(ax, points[~parallel], "primes_queue")
     ax.set_yscale("log")
     ax.set_ylabel("median wall time (s), log scale, 95% CI")
     ax.legend(fontsize=7, frameon=False, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.12))
