@@ -83,7 +83,8 @@ class ExperimentView:
         self.experiment = EXPERIMENTS[name]
         order = {method: index for index, method in enumerate(self.experiment.method_names)}
         rows = summary[summary["experiment"] == name].to_dict("records")
-        self.rows = sorted(rows, key=lambda row: (order[row["method"]], row["workers"]))
+        params = self.experiment.params
+        self.rows = sorted(rows, key=lambda row: (order[row["method"]], row["workers"], *(row[p] for p in params)))
 
     def __bool__(self) -> bool:
         return bool(self.rows)
