@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.registry import EXPERIMENTS
+from report.load import EXTRA_COLUMNS
 
 #: A timed repeat this many times slower than the median of the others is flagged.
 SLOW_FIRST_REPEAT_FACTOR = 1.5
@@ -81,7 +82,8 @@ def summarize(trials: pd.DataFrame, settings: AnalysisSettings = AnalysisSetting
     rows = []
     for experiment, frame in timed.groupby("experiment", sort=False):
         keys = point_keys(experiment)
-        extras = [c for c in ("duplicated_draws", "draws") if c in frame and frame[c].notna().any()]
+        # medians of the extra measurements this experiment recorded (not its parameters)
+        extras = [c for c in EXTRA_COLUMNS if c not in keys and c in frame and frame[c].notna().any()]
         for key, point in frame.groupby(keys, sort=False):
             method = EXPERIMENTS[experiment].method(point["method"].iloc[0])
             ordered = point.sort_values("repeat")
@@ -102,7 +104,7 @@ def summarize(trials: pd.DataFrame, settings: AnalysisSettings = AnalysisSetting
             row["median_peak_pss_bytes"] = float(point["peak_pss_bytes"].median())
             row["median_result"] = float(point["result"].median())
             for column in extras:
-                row[f"median_{column}"] = float(point[column].median())
+                row[f"median_{column}"] = float(point[column].astype("float64").median())  # NaN where not measured
             first = float(ordered["seconds"].iloc[0]) if ordered["correct"].iloc[0] else None
             row["flags"] = _flags(times, first, row["relative_width"], row["wrong_trials"], settings) if not method.known_wrong else ""
             rows.append(row)

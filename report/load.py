@@ -48,6 +48,13 @@ EXTRA_COLUMNS = {
     "draws_per_worker": "random numbers each worker draws per coordinate (seeding)",
     "draws": "random numbers drawn in total per coordinate (seeding)",
     "duplicated_draws": "draws that repeat another draw of the same trial (seeding)",
+    "first": "first candidate number of the range (primes experiments)",
+    "count": "how many consecutive numbers are tested, from first on (primes experiments)",
+    "chunksize": "chunk size given to Pool.map; 0 means none, so Pool.map picks its default (primes_chunksize)",
+    "chunks": "number of equal chunks the numbers are cut into (primes_chunks)",
+    "batch_size": "numbers per queue item in the batched queue variant (primes_queue)",
+    "chunksize_used": "numbers per task that the pool actually used (primes_pool, primes_chunksize, primes_chunks)",
+    "queue_items": "job items that went through the queue (primes_queue)",
 }
 
 

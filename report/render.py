@@ -83,7 +83,8 @@ class ExperimentView:
         self.experiment = EXPERIMENTS[name]
         order = {method: index for index, method in enumerate(self.experiment.method_names)}
         rows = summary[summary["experiment"] == name].to_dict("records")
-        self.rows = sorted(rows, key=lambda row: (order[row["method"]], row["workers"]))
+        params = self.experiment.params
+        self.rows = sorted(rows, key=lambda row: (order[row["method"]], row["workers"], *(row[p] for p in params)))
 
     def __bool__(self) -> bool:
         return bool(self.rows)
@@ -105,28 +106,41 @@ class ExperimentView:
         below = [w for w in self.workers if w <= count]
         return max(below) if below else (self.workers[0] if self.workers else None)
 
-    def point(self, method: str, workers: int | None = 1) -> dict[str, Any] | None:
-        for row in self.rows:
-            if row["method"] == method and row["workers"] == workers:
-                return row
-        return None
+    @property
+    def varying_params(self) -> list[str]:
+        """The experiment's parameters that take more than one value in this run."""
+        return [name for name in self.experiment.params if len({row[name] for row in self.rows}) > 1]
 
-    def value(self, column: str, method: str, workers: int | None = 1) -> float | None:
-        row = self.point(method, workers)
+    def matching(self, **conditions: Any) -> list[dict[str, Any]]:
+        """Rows whose columns equal every condition (e.g. ``method="ordered", chunksize=0``)."""
+        return [row for row in self.rows if all(row[key] == value for key, value in conditions.items())]
+
+    def point(self, method: str, workers: int | None = 1, **params: Any) -> dict[str, Any] | None:
+        rows = self.matching(method=method, workers=workers, **params)
+        return rows[0] if rows else None
+
+    def value(self, column: str, method: str, workers: int | None = 1, **params: Any) -> float | None:
+        row = self.point(method, workers, **params)
         return None if row is None else row.get(column)
 
-    def median(self, method: str, workers: int | None = 1) -> float | None:
-        return self.value("median_seconds", method, workers)
+    def median(self, method: str, workers: int | None = 1, **params: Any) -> float | None:
+        return self.value("median_seconds", method, workers, **params)
 
-    def speedup(self, method: str, workers: int | None) -> float | None:
-        return self.value("speedup", method, workers)
+    def speedup(self, method: str, workers: int | None, **params: Any) -> float | None:
+        return self.value("speedup", method, workers, **params)
 
-    def efficiency(self, method: str, workers: int | None) -> float | None:
-        return self.value("efficiency", method, workers)
+    def efficiency(self, method: str, workers: int | None, **params: Any) -> float | None:
+        return self.value("efficiency", method, workers, **params)
 
-    def fastest(self) -> dict[str, Any] | None:
-        timed = [r for r in self.rows if not _missing(r["median_seconds"])]
+    def fastest(self, **conditions: Any) -> dict[str, Any] | None:
+        """The row with the smallest median time, among those matching ``conditions``."""
+        timed = [r for r in self.matching(**conditions) if not _missing(r["median_seconds"])]
         return min(timed, key=lambda r: r["median_seconds"]) if timed else None
+
+    def slowest(self, **conditions: Any) -> dict[str, Any] | None:
+        """The row with the largest median time, among those matching ``conditions``."""
+        timed = [r for r in self.matching(**conditions) if not _missing(r["median_seconds"])]
+        return max(timed, key=lambda r: r["median_seconds"]) if timed else None
 
 
 def figure_markup(figures_dir: Path, name: str) -> str:

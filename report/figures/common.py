@@ -76,6 +76,22 @@ def interval(rows: pd.DataFrame, centre: str, low: str, high: str) -> list[pd.Se
     return [rows[centre] - rows[low], rows[high] - rows[centre]]
 
 
+def is_parallel(points: pd.DataFrame, experiment: str) -> pd.Series:
+    """Which rows of ``points`` belong to parallel methods."""
+    spec = EXPERIMENTS[experiment]
+    return points["method"].map(lambda m: spec.method(m).parallel).astype(bool)
+
+
+def draw_one_worker_lines(ax: Axes, points: pd.DataFrame, experiment: str) -> None:
+    """Each one-worker method's median time as a dashed horizontal line, its interval as a band."""
+    for method, rows in points.groupby("method", sort=False):
+        row = rows.iloc[0]
+        color = METHOD_COLORS[method]
+        ax.axhline(row["median_seconds"], color=color, linestyle="--", linewidth=1.2,
+                   label=f"{method_label(experiment, method)} (one worker)")
+        ax.axhspan(row["ci_low"], row["ci_high"], color=color, alpha=0.15, linewidth=0)
+
+
 def draw_scaling(inputs: FigureInputs, experiment: str) -> Figure:
     """Two panels: median time against workers, and speedup against workers with the ideal line.
 
@@ -86,19 +102,14 @@ def draw_scaling(inputs: FigureInputs, experiment: str) -> Figure:
     spec = EXPERIMENTS[experiment]
     figure = Figure(figsize=(8, 3.4), layout="constrained")
     time_ax, speed_ax = figure.subplots(1, 2)
-    is_parallel = points["method"].map(lambda m: spec.method(m).parallel).astype(bool)
-    for method, rows in points[is_parallel].groupby("method", sort=False):
+    parallel = is_parallel(points, experiment)
+    for method, rows in points[parallel].groupby("method", sort=False):
         rows = rows.sort_values("workers")
         style = {"color": METHOD_COLORS[method], "marker": "o", "capsize": 3, "label": method_label(experiment, method)}
         time_ax.errorbar(rows["workers"], rows["median_seconds"], yerr=interval(rows, "median_seconds", "ci_low", "ci_high"), **style)
         speed_ax.errorbar(rows["workers"], rows["speedup"], yerr=interval(rows, "speedup", "speedup_low", "speedup_high"), **style)
-    for method, rows in points[~is_parallel].groupby("method", sort=False):
-        row = rows.iloc[0]
-        color = METHOD_COLORS[method]
-        time_ax.axhline(row["median_seconds"], color=color, linestyle="--", linewidth=1.2,
-                        label=f"{method_label(experiment, method)} (one worker)")
-        time_ax.axhspan(row["ci_low"], row["ci_high"], color=color, alpha=0.15, linewidth=0)
-    workers = sorted(points.loc[is_parallel, "workers"].unique())
+    draw_one_worker_lines(time_ax, points[~parallel], experiment)
+    workers = sorted(points.loc[parallel, "workers"].unique())
     speed_ax.plot(workers, workers, color="0.5", linestyle="--", linewidth=1, label="ideal (linear)")
     speed_ax.axhline(1, color="0.7", linewidth=0.8)
     for ax in (time_ax, speed_ax):

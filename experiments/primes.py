@@ -1,0 +1,307 @@
+"""Counting the primes in a range of numbers by trial division, spread over processes.
+
+The prime test is the book's: divide by 2, then by every odd number up to √n. It
+is deliberately plain, so that the experiments compare ways of *distributing*
+the work, not ways of testing a number.
+
+Four experiments share this family:
+
+``primes_pool``
+    A serial loop against ``multiprocessing.Pool.map`` and
+    ``concurrent.futures.ProcessPoolExecutor.map`` over the worker grid.
+``primes_chunksize``
+    ``Pool.map`` with the book's list of chunk sizes plus the pool's own default,
+    on the numbers in order and shuffled.
+``primes_chunks``
+    ``Pool.map`` with the work cut into 1 to ``max_chunks`` equal chunks.
+``primes_queue``
+    ``Process`` workers that read numbers from a job queue and write primes to a
+    result queue, stopped by poison pills (module :mod:`experiments.primes_queue`).
+
+A range of numbers is named like ``1e8+1e5``: the 10^5 numbers from 10^8 on.
+Every answer (the number of primes found) is checked against an independent
+count from a segmented sieve of Eratosthenes.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import functools
+import math
+import multiprocessing
+import random
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from experiments import workqueue
+from experiments.spec import Experiment, Method, Point, grid_points
+
+#: Names of number ranges: ``1e<a>+1e<b>`` is the 10^b numbers from 10^a on.
+NUMBERS_PATTERN = re.compile(r"^1e(\d+)\+1e(\d+)$")
+
+#: Seed of the shuffled input, fixed so that every trial checks the same order.
+SHUFFLE_SEED = 2014
+
+
+# --- the numbers and the prime test ------------------------------------------------
+
+
+def number_range(name: str) -> dict[str, int]:
+    """``{"first": 10**a, "count": 10**b}`` for a range named ``1e<a>+1e<b>``."""
+    match = NUMBERS_PATTERN.match(name)
+    if match is None:
+        raise ValueError(f"a range of numbers is named like '1e8+1e5', got {name!r}")
+    return {"first": 10 ** int(match[1]), "count": 10 ** int(match[2])}
+
+
+def is_prime(n: int) -> bool:
+    """Trial division by 2, then by every odd number up to √n."""
+    if n < 2:
+        return False
+    if n % 2 == 0:
+        return n == 2
+    for divisor in range(3, math.isqrt(n) + 1, 2):
+        if n % divisor == 0:
+            return False
+    return True
+
+
+def candidates(first: int, count: int, *, shuffled: bool = False) -> list[int]:
+    """The numbers ``first`` to ``first + count - 1``, in order or shuffled (seeded)."""
+    numbers = list(range(first, first + count))
+    if shuffled:
+        random.Random(SHUFFLE_SEED).shuffle(numbers)
+    return numbers
+
+
+@functools.lru_cache(maxsize=64)
+def sieve_count(first: int, count: int) -> int:
+    """Number of primes in ``[first, first + count)``, by a segmented sieve of Eratosthenes.
+
+    Independent of :func:`is_prime`: it crosses out the multiples of every prime
+    up to √(last number) in a boolean array covering the range.
+    """
+    end = first + count
+    limit = math.isqrt(end - 1) if end > 1 else 0
+    small = np.ones(limit + 1, dtype=bool)
+    small[:2] = False
+    for p in range(2, math.isqrt(limit) + 1):
+        if small[p]:
+            small[p * p :: p] = False
+    segment = np.ones(count, dtype=bool)
+    segment[: max(0, min(2 - first, count))] = False  # 0 and 1 are not prime
+    for p in np.flatnonzero(small):
+        p = int(p)
+        start = max(p * p, -(-first // p) * p)
+        segment[start - first :: p] = False
+    return int(np.count_nonzero(segment))
+
+
+def verify_count(point: Point, answer: Mapping[str, Any]) -> bool:
+    """The method found exactly as many primes as the sieve."""
+    return answer["result"] == sieve_count(point.params["first"], point.params["count"])
+
+
+# --- chunking ----------------------------------------------------------------------
+
+
+def pool_default_chunksize(items: int, workers: int) -> int:
+    """The chunk size ``Pool.map`` picks when given none: items / (4 × workers), rounded up.
+
+    Mirrors CPython's ``Pool._map_async`` (the tests compare it with the pool's own choice).
+    """
+    chunksize, extra = divmod(items, workers * 4)
+    return chunksize + 1 if extra else chunksize
+
+
+def chunksize_for(items: int, chunks: int) -> int:
+    """The chunk size that cuts ``items`` into ``chunks`` chunks (the last may be shorter)."""
+    return -(-items // chunks)
+
+
+def chunk_count(items: int, chunksize: int) -> int:
+    """How many chunks of ``chunksize`` cover ``items``."""
+    return -(-items // chunksize)
+
+
+# --- pools -------------------------------------------------------------------------
+
+
+def count_on_pool(numbers: Sequence[int], *, kind: str, workers: int, start_method: str | None,
+                  chunksize: int | None) -> int:
+    """Count the primes among ``numbers`` serially, with ``Pool.map`` or ``ProcessPoolExecutor.map``.
+
+    The pool's start-up and shut-down are part of the work. ``chunksize`` None
+    leaves ``Pool.map`` its default.
+    """
+    if kind == "serial":
+        return sum(map(is_prime, numbers))
+    context = multiprocessing.get_context(start_method)
+    if kind == "pool":
+        with context.Pool(workers) as pool:
+            return sum(pool.map(is_prime, numbers, chunksize=chunksize))
+    if kind == "executor":
+        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as executor:
+            return sum(executor.map(is_prime, numbers, chunksize=chunksize or 1))
+    raise ValueError(f"unknown kind of pool: {kind!r}")
+
+
+def _pool_method(kind: str):
+    def run(*, workers: int, start_method: str | None, first: int, count: int, **_: int) -> dict[str, int]:
+        # Other parameters of an experiment (a queue's batch size) do not apply.
+        # Both pools get the chunk size Pool.map would pick: the executor's own
+        # default is 1, whose cost primes_chunksize shows separately.
+        chunksize = pool_default_chunksize(count, workers)
+        found = count_on_pool(candidates(first, count), kind=kind, workers=workers, start_method=start_method,
+                              chunksize=None if kind == "pool" else chunksize)
+        return {"result": found, "chunksize_used": chunksize if kind != "serial" else count}
+
+    run.__name__ = f"primes_{kind}"
+    return run
+
+
+def range_points(settings: Mapping[str, Any], methods: tuple[Method, ...]) -> list[Point]:
+    """Every selected method at every worker count, on the configured range of numbers."""
+    return grid_points({**settings, **number_range(settings["numbers"])}, ("first", "count"), methods)
+
+
+PRIMES_POOL = Experiment(
+    name="primes_pool",
+    family="primes",
+    title="Finding primes with a process pool",
+    methods=(
+        Method("serial", "serial loop", _pool_method("serial"), parallel=False),
+        Method("pool_map", "Pool.map", _pool_method("pool")),
+        Method("executor_map", "ProcessPoolExecutor.map", _pool_method("executor")),
+    ),
+    params=("first", "count"),
+    points=lambda settings: range_points(settings, PRIMES_POOL.methods),
+    verify=verify_count,
+    baseline="serial",
+)
+
+
+# --- chunk sizes and numbers of chunks ---------------------------------------------
+
+
+def _chunked_method(*, shuffled: bool, by_chunks: bool):
+    """``Pool.map`` over the range, in order or shuffled, with a chunk size or a number of chunks.
+
+    A chunk size of 0 stands for ``Pool.map``'s own default (``chunksize=None``).
+    """
+
+    def run(*, workers: int, start_method: str | None, first: int, count: int, **grain: int) -> dict[str, int]:
+        if by_chunks:
+            requested = chunksize = chunksize_for(count, grain["chunks"])
+        else:
+            requested = grain["chunksize"] or None
+            chunksize = requested or pool_default_chunksize(count, workers)
+        found = count_on_pool(candidates(first, count, shuffled=shuffled), kind="pool", workers=workers,
+                              start_method=start_method, chunksize=requested)
+        return {"result": found, "chunksize_used": chunksize}
+
+    run.__name__ = f"primes_{'chunks' if by_chunks else 'chunksize'}_{'shuffled' if shuffled else 'ordered'}"
+    return run
+
+
+def _swept_points(settings: Mapping[str, Any], methods: tuple[Method, ...], name: str,
+                  values: Iterable[int]) -> list[Point]:
+    """Every selected method at every worker count and every value of the swept parameter."""
+    values = list(values)
+    return [Point(p.method, p.workers, {**p.params, name: value})
+            for p in range_points(settings, methods) for value in values]
+
+
+def _sweep_experiment(name: str, title: str, swept: str, values: Callable[[Mapping[str, Any]], Iterable[int]]) -> Experiment:
+    """A ``Pool.map`` sweep over ``swept`` (chunksize or chunks), numbers in order and shuffled."""
+    by_chunks = swept == "chunks"
+    methods = (
+        Method("ordered", "numbers in order", _chunked_method(shuffled=False, by_chunks=by_chunks)),
+        Method("shuffled", "numbers shuffled", _chunked_method(shuffled=True, by_chunks=by_chunks)),
+    )
+    return Experiment(
+        name=name,
+        family="primes",
+        title=title,
+        methods=methods,
+        params=("first", "count", swept),
+        points=lambda settings: _swept_points(settings, methods, swept, values(settings)),
+        verify=verify_count,
+    )
+
+
+# chunk size 0: none given, so Pool.map picks its default
+PRIMES_CHUNKSIZE = _sweep_experiment("primes_chunksize", "Chunk sizes of Pool.map", "chunksize",
+                                     lambda settings: [*settings["chunksizes"], 0])
+PRIMES_CHUNKS = _sweep_experiment("primes_chunks", "Numbers of chunks for Pool.map", "chunks",
+                                  lambda settings: range(1, settings["max_chunks"] + 1))
+
+
+# --- queues of work ----------------------------------------------------------------
+
+
+def prime_or_none(n: int) -> int | None:
+    """``n`` if it is prime (a queue worker sends only primes back)."""
+    return n if is_prime(n) else None
+
+
+def primes_in(batch: list[int]) -> list[int]:
+    """The primes of a batch of numbers."""
+    return [n for n in batch if is_prime(n)]
+
+
+def odd_candidates(first: int, count: int) -> list[int]:
+    """The numbers of the range that can be prime by parity: 2 if it is in range, then the odd ones."""
+    end = first + count
+    return ([2] if first <= 2 < end else []) + list(range(max(first, 3) | 1, end, 2))
+
+
+def batches(numbers: Sequence[int], size: int) -> list[list[int]]:
+    """Consecutive batches of ``size`` numbers (the last may be shorter)."""
+    return [list(numbers[start : start + size]) for start in range(0, len(numbers), size)]
+
+
+#: Jobs waiting in the bounded queue of the asynchronous variant, per worker.
+FEEDER_QUEUE_PER_WORKER = 100
+
+
+def _queue_method(*, kind: str = "pipe", odd_only: bool = False, asynchronous: bool = False,
+                  batched: bool = False):
+    def run(*, workers: int, start_method: str | None, first: int, count: int, batch_size: int) -> dict[str, int]:
+        numbers = odd_candidates(first, count) if odd_only else candidates(first, count)
+        jobs = batches(numbers, batch_size) if batched else numbers
+        found = workqueue.run_on_queue(
+            primes_in if batched else prime_or_none, jobs, workers=workers, start_method=start_method, kind=kind,
+            asynchronous=asynchronous, maxsize=FEEDER_QUEUE_PER_WORKER * workers if asynchronous else 0,
+        )
+        primes = sum(map(len, found)) if batched else len(found)
+        return {"result": primes, "queue_items": len(jobs)}
+
+    run.__name__ = f"primes_queue_{kind}{'_odd' if odd_only else ''}{'_async' if asynchronous else ''}"
+    return run
+
+
+PRIMES_QUEUE = Experiment(
+    name="primes_queue",
+    family="primes",
+    title="Queues of work",
+    methods=(
+        Method("serial", "serial loop", _pool_method("serial"), parallel=False),
+        Method("pool_map", "Pool.map", _pool_method("pool")),
+        Method("manager_queue", "Manager().Queue, one number per item", _queue_method(kind="manager")),
+        Method("manager_queue_odd", "Manager().Queue, odd numbers only", _queue_method(kind="manager", odd_only=True)),
+        Method("queue", "multiprocessing.Queue, one number per item", _queue_method()),
+        Method("queue_async", "multiprocessing.Queue, fed by a thread", _queue_method(asynchronous=True)),
+        Method("queue_batched", "multiprocessing.Queue, batches of numbers", _queue_method(batched=True)),
+    ),
+    params=("first", "count", "batch_size"),
+    points=lambda settings: grid_points({**settings, **number_range(settings["numbers"])},
+                                        ("first", "count", "batch_size"), PRIMES_QUEUE.methods),
+    verify=verify_count,
+    baseline="serial",
+)
+
+EXPERIMENTS = (PRIMES_POOL, PRIMES_CHUNKSIZE, PRIMES_CHUNKS, PRIMES_QUEUE)

@@ -1,0 +1,139 @@
+"""Figures of the primes family: pool scaling, chunk sizes, numbers of chunks, queues,
+and the comparison with the book."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from experiments.registry import EXPERIMENTS
+from report.book import OURS
+from report.figures.common import (
+    METHOD_COLORS,
+    FigureInputs,
+    FigureSpec,
+    draw_grouped_bars,
+    draw_one_worker_lines,
+    draw_scaling,
+    interval,
+    is_parallel,
+    method_label,
+    points_of,
+)
+from report.figures.pi import SOURCE_STYLES
+
+
+def draw_primes_pool(inputs: FigureInputs) -> Figure:
+    """Counting primes: time and speedup against workers."""
+    return draw_scaling(inputs, "primes_pool")
+
+
+def _sweep_lines(ax: Axes, points: pd.DataFrame, experiment: str, x: str) -> None:
+    """One line with 95% error bars per method and worker count, against column ``x``."""
+    several = points["workers"].nunique() > 1
+    for (method, workers), rows in points.groupby(["method", "workers"], sort=False):
+        rows = rows.sort_values(x)
+        label = method_label(experiment, method) + (f", {workers} workers" if several else "")
+        ax.errorbar(rows[x], rows["median_seconds"], yerr=interval(rows, "median_seconds", "ci_low", "ci_high"),
+                    color=METHOD_COLORS[method], marker="o", markersize=3, capsize=2, label=label,
+                    linestyle="-" if workers == points["workers"].max() else ":")
+
+
+def draw_primes_chunksize(inputs: FigureInputs) -> Figure:
+    """Pool.map: time against chunk size, with the pool's default marked."""
+    points = points_of(inputs, "primes_chunksize")
+    figure = Figure(figsize=(7, 3.6), layout="constrained")
+    ax = figure.subplots()
+    explicit, default = points[points["chunksize"] > 0], points[points["chunksize"] == 0]
+    _sweep_lines(ax, explicit, "primes_chunksize", "chunksize")
+    for row in default.itertuples():
+        ax.errorbar(row.median_chunksize_used, row.median_seconds,
+                    yerr=[[row.median_seconds - row.ci_low], [row.ci_high - row.median_seconds]],
+                    color=METHOD_COLORS[row.method], marker="*", markersize=12, markeredgecolor="black",
+                    capsize=2, linestyle="none")
+    for size in default["median_chunksize_used"].unique():
+        ax.axvline(size, color="0.6", linestyle=":", linewidth=1)
+        ax.annotate(f"Pool.map's default ({size:,.0f}) ★", (size, 1), xycoords=("data", "axes fraction"),
+                    xytext=(3, -10), textcoords="offset points", color="0.3", fontsize=8)
+    ax.set_xscale("log")
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("chunk size (numbers per task), log scale")
+    ax.set_ylabel("median wall time (s), 95% CI")
+    ax.legend(fontsize=8, frameon=False, loc="lower left")
+    return figure
+
+
+def draw_primes_chunks(inputs: FigureInputs) -> Figure:
+    """Pool.map: time against the number of chunks, multiples of the worker count marked."""
+    points = points_of(inputs, "primes_chunks")
+    figure = Figure(figsize=(7, 3.4), layout="constrained")
+    ax = figure.subplots()
+    _sweep_lines(ax, points, "primes_chunks", "chunks")
+    most = int(points["chunks"].max())
+    for workers in sorted(points["workers"].unique()):
+        for multiple in range(workers, most + 1, workers):
+            ax.axvline(multiple, color="0.75", linestyle=":", linewidth=1)
+    ax.set_xticks(range(1, most + 1, max(1, most // 16)))
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("number of chunks (dotted: multiples of the worker count)")
+    ax.set_ylabel("median wall time (s), 95% CI")
+    ax.legend(fontsize=8, frameon=False)
+    return figure
+
+
+def draw_primes_queue(inputs: FigureInputs) -> Figure:
+    """Queues of work beside the serial loop and Pool.map."""
+    points = points_of(inputs, "primes_queue")
+    spec = EXPERIMENTS["primes_queue"]
+    figure = Figure(figsize=(8, 3.8), layout="constrained")
+    ax = figure.subplots()
+    order = {name: index for index, name in enumerate(spec.method_names)}
+    points = points.sort_values("method", key=lambda names: names.map(order))
+    parallel = is_parallel(points, "primes_queue")
+    draw_grouped_bars(ax, points[parallel], "primes_queue", points.loc[parallel, "median_seconds"],
+                      errors=interval(points[parallel], "median_seconds", "ci_low", "ci_high"))
+    draw_one_worker_lines(ax, points[~parallel], "primes_queue")
+    ax.set_yscale("log")
+    ax.set_ylabel("median wall time (s), log scale, 95% CI")
+    ax.legend(fontsize=7, frameon=False, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.12))
+    return figure
+
+
+def draw_book_primes(inputs: FigureInputs) -> Figure:
+    """Chunk sizes, numbers of chunks and queues: this machine beside the book."""
+    table = inputs.comparison
+    panels = [e for e in ("primes_chunksize", "primes_chunks", "primes_queue")
+              if not table[(table["experiment"] == e) & (table["source"] == OURS)].empty]
+    figure = Figure(figsize=(4 * len(panels), 3.4), layout="constrained")
+    axes = np.atleast_1d(figure.subplots(1, len(panels)))
+    for ax, experiment in zip(axes, panels):
+        rows = table[(table["experiment"] == experiment) & (table["method"] != "serial")]
+        x = {"primes_chunksize": "chunksize", "primes_chunks": "chunks", "primes_queue": "workers"}[experiment]
+        rows = rows[rows[x] > 0] if x == "chunksize" else rows
+        for (source, method), line in rows.groupby(["source", "method"], sort=False):
+            color, marker, style = SOURCE_STYLES[source]
+            line = line.sort_values(x)
+            ax.plot(line[x], line["relative"], color=color, marker=marker, markersize=3,
+                    linestyle=style if method in ("ordered", "manager_queue") else (0, (1, 2)),
+                    label=f"{source}, {method_label(experiment, method)}")
+        if x == "chunksize":
+            ax.set_xscale("log")
+        if experiment == "primes_queue":  # a queue of single numbers can be 100× the serial time
+            ax.set_yscale("log")
+        ax.axhline(1, color="0.7", linewidth=0.8)
+        ax.set_xlabel(x)
+        ax.set_title(EXPERIMENTS[experiment].title)
+        ax.set_ylabel("time / serial time" if experiment == "primes_queue" else "time / fastest time")
+        ax.legend(fontsize=6, frameon=False)
+    return figure
+
+
+FIGURES = (
+    FigureSpec("primes_pool", ("primes_pool",), draw_primes_pool),
+    FigureSpec("primes_chunksize", ("primes_chunksize",), draw_primes_chunksize),
+    FigureSpec("primes_chunks", ("primes_chunks",), draw_primes_chunks),
+    FigureSpec("primes_queue", ("primes_queue",), draw_primes_queue),
+    FigureSpec("book_primes", ("primes_chunksize", "primes_chunks", "primes_queue"), draw_book_primes),
+)
