@@ -151,6 +151,7 @@ def _pi_python_method(kind: str):
 
 
 def _verify_pi(point: Point, answer: Any) -> bool:
+    """The estimate lies within four standard errors of π for its number of darts."""
     return pi_is_close(float(answer), point.params["samples"])
 
 
@@ -299,6 +300,7 @@ def _seeded_draws(*, workers: int, start_method: str | None, draws_per_worker: i
 
 
 def _verify_streams(point: Point, answer: Mapping[str, float]) -> bool:
+    """No draw repeats another, and the estimate of π from all draws is within four standard errors."""
     return answer["duplicated_draws"] == 0 and pi_is_close(answer["result"], answer["draws"])
 
 

@@ -90,7 +90,8 @@ class Experiment:
         ``points(settings)`` expands an experiment's validated settings into the
         points of one round.
     verify
-        ``verify(point, answer)`` says whether a trial's answer is right.
+        ``verify(point, answer)`` says whether a trial's answer is right; the
+        first line of its docstring says it in words for the report.
     session
         Context manager opened once around all trials of a job, yielding shared
         resources (a cache folder, a server) passed to every method call.
@@ -125,6 +126,11 @@ class Experiment:
             if method.name == name:
                 return method
         raise KeyError(f"{self.name} has no method {name!r}")
+
+    @property
+    def answer_check(self) -> str:
+        """What a correct answer is, in words: the first line of ``verify``'s docstring."""
+        return (self.verify.__doc__ or "").strip().split("\n")[0]
 
     @property
     def method_names(self) -> tuple[str, ...]:

@@ -25,3 +25,10 @@ def test_readme_documents_every_tidy_column_as_the_code_does():
     assert list(documented) == list(expected)
     for column, meaning in expected.items():
         assert documented[column].replace("`", "") == meaning, column
+
+
+def test_every_experiment_says_in_words_what_a_right_answer_is():
+    from experiments.registry import EXPERIMENTS
+
+    for experiment in EXPERIMENTS.values():
+        assert len(experiment.answer_check) > 20, experiment.name
