@@ -16,6 +16,9 @@ import pandas as pd
 
 from experiments.registry import EXPERIMENTS
 
+#: Sampled memory peaks summarised by their median per point.
+MEMORY_COLUMNS = ("peak_pss_bytes", "peak_worker_uss_bytes")
+
 #: A timed repeat this many times slower than the median of the others is flagged.
 SLOW_FIRST_REPEAT_FACTOR = 1.5
 
@@ -73,6 +76,7 @@ def summarize(trials: pd.DataFrame, settings: AnalysisSettings = AnalysisSetting
     ``wrong_trials`` (excluding methods that are wrong by design), ``median_seconds``,
     ``ci_low``, ``ci_high``, ``relative_width``, ``median_cpu_seconds``,
     ``cpu_utilisation`` (CPU seconds per wall second), ``median_peak_pss_bytes``,
+    ``median_peak_worker_uss_bytes``,
     ``median_result``, ``known_wrong``, ``flags``, plus the medians of extra
     measurements (e.g. ``median_duplicated_draws``).
     """
@@ -99,7 +103,8 @@ def summarize(trials: pd.DataFrame, settings: AnalysisSettings = AnalysisSetting
             else:
                 row.update(median_seconds=np.nan, ci_low=np.nan, ci_high=np.nan, relative_width=np.nan,
                            median_cpu_seconds=np.nan, cpu_utilisation=np.nan)
-            row["median_peak_pss_bytes"] = float(point["peak_pss_bytes"].median())
+            for column in MEMORY_COLUMNS:
+                row[f"median_{column}"] = float(point[column].median()) if column in point else np.nan
             row["median_result"] = float(point["result"].median())
             for column in extras:
                 row[f"median_{column}"] = float(point[column].median())
