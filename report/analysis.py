@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.registry import EXPERIMENTS
+from report.load import EXTRA_COLUMNS
 
 #: Sampled memory peaks summarised by their median per point.
 MEMORY_COLUMNS = ("peak_pss_bytes", "peak_worker_uss_bytes")
@@ -77,15 +78,16 @@ def summarize(trials: pd.DataFrame, settings: AnalysisSettings = AnalysisSetting
     ``ci_low``, ``ci_high``, ``relative_width``, ``median_cpu_seconds``,
     ``cpu_utilisation`` (CPU seconds per wall second), ``median_peak_pss_bytes``,
     ``median_peak_worker_uss_bytes``,
-    ``median_result``, ``known_wrong``, ``flags``, plus the medians of extra
-    measurements (e.g. ``median_duplicated_draws``).
+    ``median_result``, ``known_wrong``, ``flags``, plus the median, min and max of
+    every extra measurement over the timed trials (e.g. ``median_duplicated_draws``,
+    ``max_lost_updates``).
     """
     rng = np.random.default_rng(settings.seed)
     timed = trials[~trials["warmup"]]
     rows = []
     for experiment, frame in timed.groupby("experiment", sort=False):
         keys = point_keys(experiment)
-        extras = [c for c in ("duplicated_draws", "draws") if c in frame and frame[c].notna().any()]
+        extras = [c for c in EXTRA_COLUMNS if c in frame and c not in keys and frame[c].notna().any()]
         for key, point in frame.groupby(keys, sort=False):
             method = EXPERIMENTS[experiment].method(point["method"].iloc[0])
             ordered = point.sort_values("repeat")
@@ -107,7 +109,8 @@ def summarize(trials: pd.DataFrame, settings: AnalysisSettings = AnalysisSetting
                 row[f"median_{column}"] = float(point[column].median()) if column in point else np.nan
             row["median_result"] = float(point["result"].median())
             for column in extras:
-                row[f"median_{column}"] = float(point[column].median())
+                for statistic in ("median", "min", "max"):
+                    row[f"{statistic}_{column}"] = float(point[column].agg(statistic))
             first = float(ordered["seconds"].iloc[0]) if ordered["correct"].iloc[0] else None
             row["flags"] = _flags(times, first, row["relative_width"], row["wrong_trials"], settings) if not method.known_wrong else ""
             rows.append(row)

@@ -49,6 +49,14 @@ EXTRA_COLUMNS = {
     "draws_per_worker": "random numbers each worker draws per coordinate (seeding)",
     "draws": "random numbers drawn in total per coordinate (seeding)",
     "duplicated_draws": "draws that repeat another draw of the same trial (seeding)",
+    "rows": "rows of the float64 array (numpy_sharing, random_fill)",
+    "columns": "columns of the float64 array (numpy_sharing, random_fill)",
+    "hold_seconds": "seconds the workers keep their memory after writing, for the sampler (numpy_sharing)",
+    "array_bytes": "size of the array (bytes) (numpy_sharing, random_fill)",
+    "unwritten_cells": "cells that do not hold what the workers wrote: a worker's id, or a random number (numpy_sharing, random_fill)",
+    "increments": "increments each worker adds to the counter (file_counter, value_counter)",
+    "lost_updates": "expected count minus the final count; negative when a file counter ran ahead (file_counter, value_counter)",
+    "count_seconds": "from the first worker's start of counting to the last one's end, without process start-up (s) (file_counter, value_counter)",
 }
 
 
@@ -77,9 +85,15 @@ def read_trials(trial_files: Iterable[Path], provenance_files: Iterable[Path]) -
     tidy["warmup"] = tidy["warmup"].astype(bool)
     # whole numbers stay whole where other experiments leave the column empty
     for column in ("repeat", *EXTRA_COLUMNS):
-        if column in tidy:
+        if column in tidy and _whole(tidy[column]):
             tidy[column] = tidy[column].astype("Int64")
     return tidy
+
+
+def _whole(column: pd.Series) -> bool:
+    """Whether every value of a numeric column is a whole number (gaps allowed)."""
+    values = pd.to_numeric(column, errors="coerce").dropna()
+    return bool((values == values.round()).all())
 
 
 def read_run(provenance_files: Iterable[Path]) -> dict:

@@ -105,24 +105,34 @@ class ExperimentView:
         below = [w for w in self.workers if w <= count]
         return max(below) if below else (self.workers[0] if self.workers else None)
 
-    def point(self, method: str, workers: int | None = 1) -> dict[str, Any] | None:
+    def point(self, method: str, workers: int | None = 1, **params: Any) -> dict[str, Any] | None:
+        """The row of ``method`` at ``workers`` (and at the given parameter values, where a grid has several)."""
         for row in self.rows:
-            if row["method"] == method and row["workers"] == workers:
+            if row["method"] == method and row["workers"] == workers and all(row.get(k) == v for k, v in params.items()):
                 return row
         return None
 
-    def value(self, column: str, method: str, workers: int | None = 1) -> float | None:
-        row = self.point(method, workers)
+    def value(self, column: str, method: str, workers: int | None = 1, **params: Any) -> float | None:
+        row = self.point(method, workers, **params)
         return None if row is None else row.get(column)
 
-    def median(self, method: str, workers: int | None = 1) -> float | None:
-        return self.value("median_seconds", method, workers)
+    def distinct(self, column: str) -> list[Any]:
+        """The values ``column`` takes over the experiment's rows, ascending."""
+        return sorted({row[column] for row in self.rows if not _missing(row.get(column))})
 
-    def speedup(self, method: str, workers: int | None) -> float | None:
-        return self.value("speedup", method, workers)
+    @property
+    def varying_params(self) -> list[str]:
+        """The experiment's parameters that take more than one value in this run."""
+        return [name for name in self.experiment.params if len(self.distinct(name)) > 1]
 
-    def efficiency(self, method: str, workers: int | None) -> float | None:
-        return self.value("efficiency", method, workers)
+    def median(self, method: str, workers: int | None = 1, **params: Any) -> float | None:
+        return self.value("median_seconds", method, workers, **params)
+
+    def speedup(self, method: str, workers: int | None, **params: Any) -> float | None:
+        return self.value("speedup", method, workers, **params)
+
+    def efficiency(self, method: str, workers: int | None, **params: Any) -> float | None:
+        return self.value("efficiency", method, workers, **params)
 
     def fastest(self) -> dict[str, Any] | None:
         timed = [r for r in self.rows if not _missing(r["median_seconds"])]
@@ -198,6 +208,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(FILTERS)
+    env.tests["missing"] = _missing  # {% if value is missing %}: None, NaN or pd.NA
     return env
 
 
