@@ -54,7 +54,8 @@ def format_bytes(value: float | None) -> str:
         return "n/a"
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if abs(value) < 1024 or unit == "TiB":
-            return f"{value:.3g} {unit}" if unit != "B" else f"{value:.0f} B"
+            # three significant figures, but never "1e+03" for 1000 to 1023
+            return f"{value:.3g} {unit}" if unit != "B" and value < 1000 else f"{value:.0f} {unit}"
         value /= 1024
     raise AssertionError("unreachable")
 
@@ -83,7 +84,8 @@ class ExperimentView:
         self.experiment = EXPERIMENTS[name]
         order = {method: index for index, method in enumerate(self.experiment.method_names)}
         rows = summary[summary["experiment"] == name].to_dict("records")
-        self.rows = sorted(rows, key=lambda row: (order[row["method"]], row["workers"]))
+        params = self.experiment.params
+        self.rows = sorted(rows, key=lambda row: (order[row["method"]], *(row[p] for p in params), row["workers"]))
 
     def __bool__(self) -> bool:
         return bool(self.rows)

@@ -17,7 +17,8 @@ def _counter_panels(inputs: FigureInputs, column: str, ylabel: str, *, log: bool
     figure = Figure(figsize=(4.5 * len(present), 3.4), layout="constrained")
     axes = np.atleast_1d(figure.subplots(1, len(present)))
     for ax, experiment in zip(axes, present):
-        points = points_of(inputs, experiment)
+        order = {name: index for index, name in enumerate(EXPERIMENTS[experiment].method_names)}
+        points = points_of(inputs, experiment).sort_values("method", key=lambda names: names.map(order))
         median = points[f"median_{column}"]
         errors = [median - points[f"min_{column}"], points[f"max_{column}"] - median]
         draw_grouped_bars(ax, points, experiment, median, errors=errors)
