@@ -31,12 +31,12 @@ def draw_sharing_memory(inputs: FigureInputs) -> Figure:
     """Peak memory against workers: one shared array against a pickled copy per worker."""
     points = points_of(inputs, "numpy_sharing")
     shapes = sorted({(int(r), int(c)) for r, c in zip(points["rows"], points["columns"])}, key=lambda s: s[0] * s[1])
-    figure = Figure(figsize=(4 * len(shapes), 6), layout="constrained")
-    axes = np.array(figure.subplots(2, len(shapes), squeeze=False))
-    for column, (rows, columns) in enumerate(shapes):
+    figure = Figure(figsize=(8, 3.2 * len(shapes)), layout="constrained")
+    axes = np.array(figure.subplots(len(shapes), 2, squeeze=False))
+    for row, (rows, columns) in enumerate(shapes):
         shape_points = points[(points["rows"] == rows) & (points["columns"] == columns)]
         array_mib = rows * columns * 8 / MIB
-        for row, (value, label) in enumerate(MEMORY_PANELS):
+        for column, (value, label) in enumerate(MEMORY_PANELS):
             ax = axes[row, column]
             for method, line in shape_points.groupby("method", sort=False):
                 line = line.sort_values("workers")
@@ -46,8 +46,8 @@ def draw_sharing_memory(inputs: FigureInputs) -> Figure:
             workers_axis(ax, shape_points["workers"])
             ax.set_ylim(bottom=0)
             ax.set_ylabel(label)
-        axes[0, column].set_title(f"{rows:,} × {columns:,} ({array_mib:,.0f} MiB)")
-    axes[0, -1].legend(fontsize=7, frameon=False)
+            ax.set_title(f"{rows:,} × {columns:,} array ({array_mib:,.0f} MiB)", fontsize=9)
+    axes[0, 0].legend(fontsize=7, frameon=False, loc="center left")
     return figure
 
 
