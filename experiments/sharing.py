@@ -11,8 +11,8 @@ Two experiments:
     sends its rows back. After every trial the parent checks the array: every
     cell holds the id of one of the workers, and every worker wrote.
 ``random_fill``
-    The array filled with random numbers, serially and by workers that each
-    fill their rows of a shared-memory array from their own generator.
+    A shared-memory array filled with random numbers, by one process or by
+    workers that each fill their rows from their own generator.
 
 The workers reach the shared array through arguments (the shared object itself,
 or the segment's name), never through globals inherited by fork, so every
@@ -265,26 +265,33 @@ def _fill_rows(handle: str, shape: tuple[int, int], start: int, stop: int, seed:
     report(os.getpid())
 
 
-def _fill_serial(*, workers: int, start_method: str | None, rows: int, columns: int) -> dict[str, float]:
-    check_fits(rows, columns, copies=1, shared=False)
-    array = np.full((rows, columns), FILL_VALUE)
-    np.random.default_rng(np.random.SeedSequence()).random(out=array)
-    return random_answer(array)
+def _fill_method(*, parallel: bool):
+    """Fill a shared-memory array with random numbers, in this process or by the workers.
 
+    Both fill the same kind of array (tmpfs pages in /dev/shm), so the two
+    differ only in who draws the numbers.
+    """
 
-def _fill_parallel(*, workers: int, start_method: str | None, rows: int, columns: int) -> dict[str, float]:
-    check_fits(rows, columns, copies=1, shared=True)
-    shape = (rows, columns)
-    seeds = np.random.SeedSequence().spawn(workers)
+    def run(*, workers: int, start_method: str | None, rows: int, columns: int) -> dict[str, float]:
+        check_fits(rows, columns, copies=1, shared=True)
+        shape = (rows, columns)
+        seeds = np.random.SeedSequence().spawn(workers)
 
-    def fill(view: np.ndarray, name: str) -> dict[str, float]:
-        view[:] = FILL_VALUE
-        tasks = [(name, shape, start, stop, seed) for (start, stop), seed in zip(row_blocks(rows, workers), seeds)]
-        run_workers(_fill_rows, tasks, start_method=start_method)
-        return random_answer(view)
+        def fill(view: np.ndarray, name: str) -> dict[str, float]:
+            view[:] = FILL_VALUE
+            if parallel:
+                blocks = row_blocks(rows, workers)
+                run_workers(_fill_rows, [(name, shape, *block, seed) for block, seed in zip(blocks, seeds)],
+                            start_method=start_method)
+            else:
+                np.random.default_rng(seeds[0]).random(out=view)
+            return random_answer(view)
 
-    with shared_buffer("shared_memory", shape, start_method) as name:
-        return on_view("shared_memory", name, shape, lambda view: fill(view, name))
+        with shared_buffer("shared_memory", shape, start_method) as name:
+            return on_view("shared_memory", name, shape, lambda view: fill(view, name))
+
+    run.__name__ = f"fill_random_{'parallel' if parallel else 'serial'}"
+    return run
 
 
 def _verify_fill(point: Point, answer: Mapping[str, float]) -> bool:
@@ -298,8 +305,8 @@ RANDOM_FILL = Experiment(
     family="sharing",
     title="Filling a shared array with random numbers",
     methods=(
-        Method("serial", "serial", _fill_serial, parallel=False),
-        Method("processes", "processes, shared_memory", _fill_parallel),
+        Method("serial", "serial", _fill_method(parallel=False), parallel=False),
+        Method("processes", "processes", _fill_method(parallel=True)),
     ),
     params=("rows", "columns"),
     points=lambda settings: shape_points(settings, RANDOM_FILL.params, RANDOM_FILL.methods),
