@@ -33,7 +33,7 @@ TIDY_COLUMNS = {
     "cpu_seconds": "user + system CPU time of the whole process tree during the trial (s)",
     "peak_pss_bytes": "peak total PSS of the process tree, sampled (bytes); empty if sampling is off",
     "peak_uss_bytes": "peak total USS of the process tree, sampled (bytes); empty if sampling is off",
-    "peak_worker_uss_bytes": "peak USS of the largest single child process, sampled (bytes); 0 without children",
+    "peak_worker_uss_bytes": "peak USS of the largest single child process, sampled (bytes); 0 without children, empty if sampling is off",
     "memory_samples": "number of memory samples taken during the trial",
     "result": "the trial's answer (for π experiments: the estimate of π)",
     "correct": "whether the answer passed the experiment's check",
