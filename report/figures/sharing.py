@@ -13,6 +13,7 @@ from report.figures.common import (
     FigureInputs,
     FigureSpec,
     draw_scaling,
+    in_method_order,
     method_label,
     points_of,
     workers_axis,
@@ -29,7 +30,7 @@ MEMORY_PANELS = (
 
 def draw_sharing_memory(inputs: FigureInputs) -> Figure:
     """Peak memory against workers: one shared array against a pickled copy per worker."""
-    points = points_of(inputs, "numpy_sharing")
+    points = in_method_order(points_of(inputs, "numpy_sharing"), "numpy_sharing")
     shapes = sorted({(int(r), int(c)) for r, c in zip(points["rows"], points["columns"])}, key=lambda s: s[0] * s[1])
     figure = Figure(figsize=(8, 3.2 * len(shapes)), layout="constrained")
     axes = np.array(figure.subplots(len(shapes), 2, squeeze=False))
@@ -47,7 +48,7 @@ def draw_sharing_memory(inputs: FigureInputs) -> Figure:
             ax.set_ylim(bottom=0)
             ax.set_ylabel(label)
             ax.set_title(f"{rows:,} × {columns:,} array ({array_mib:,.0f} MiB)", fontsize=9)
-    axes[0, 0].legend(fontsize=7, frameon=False, loc="center left")
+    axes[0, 0].legend(fontsize=7, frameon=False, loc="center right")
     return figure
 
 
