@@ -41,6 +41,7 @@ TRIAL_COLUMNS = (
     "cpu_seconds",
     "peak_pss_bytes",
     "peak_uss_bytes",
+    "peak_worker_uss_bytes",
     "memory_samples",
     "result",
     "correct",
@@ -76,28 +77,31 @@ def process_tree_cpu_seconds() -> float:
 # --- process-tree memory -------------------------------------------------------------
 
 
-def process_tree_memory() -> tuple[int, int]:
-    """Total PSS and USS (bytes) of this process and its live descendants.
+def process_tree_memory() -> tuple[int, int, int]:
+    """Total PSS and USS (bytes) of this process and its live descendants, and
+    the largest USS of a single descendant (0 without descendants).
 
     PSS shares each shared page among the processes that map it, so summing it
     over the tree counts shared memory once; summed RSS would count it once per
-    worker.
+    worker. A worker's USS is the memory only it maps: what it costs on its own.
     """
-    pss = uss = 0
-    processes = [psutil.Process()]
-    processes += processes[0].children(recursive=True)
-    for process in processes:
+    pss = uss = largest_child_uss = 0
+    me = psutil.Process()
+    for process in [me, *me.children(recursive=True)]:
         try:
             info = process.memory_full_info()
         except psutil.Error:
             continue
         pss += getattr(info, "pss", info.rss)
         uss += info.uss
-    return pss, uss
+        if process.pid != me.pid:
+            largest_child_uss = max(largest_child_uss, info.uss)
+    return pss, uss, largest_child_uss
 
 
 class MemorySampler:
-    """Samples the tree's PSS and USS in a background thread; keeps the peaks.
+    """Samples the tree's PSS and USS in a background thread; keeps the peaks
+    (and the peak USS of the largest single worker).
 
     With ``interval`` None it samples nothing and the peaks stay None.
 
@@ -109,14 +113,16 @@ class MemorySampler:
         self.interval = interval
         self.peak_pss: int | None = None
         self.peak_uss: int | None = None
+        self.peak_worker_uss: int | None = None
         self.samples = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="memory-sampler", daemon=True)
 
     def _sample(self) -> None:
-        pss, uss = process_tree_memory()
+        pss, uss, worker_uss = process_tree_memory()
         self.peak_pss = max(self.peak_pss or 0, pss)
         self.peak_uss = max(self.peak_uss or 0, uss)
+        self.peak_worker_uss = max(self.peak_worker_uss or 0, worker_uss)
         self.samples += 1
 
     def _run(self) -> None:
@@ -205,6 +211,7 @@ def time_trial(
         "cpu_seconds": cpu_seconds,
         "peak_pss_bytes": memory.peak_pss,
         "peak_uss_bytes": memory.peak_uss,
+        "peak_worker_uss_bytes": memory.peak_worker_uss,
         "memory_samples": memory.samples,
         **columns,
         "correct": correct,

@@ -17,6 +17,9 @@ import pandas as pd
 from experiments.registry import EXPERIMENTS
 from report.load import EXTRA_COLUMNS
 
+#: Sampled memory peaks summarised by their median per point.
+MEMORY_COLUMNS = ("peak_pss_bytes", "peak_worker_uss_bytes")
+
 #: A timed repeat this many times slower than the median of the others is flagged.
 SLOW_FIRST_REPEAT_FACTOR = 1.5
 
@@ -74,15 +77,17 @@ def summarize(trials: pd.DataFrame, settings: AnalysisSettings = AnalysisSetting
     ``wrong_trials`` (excluding methods that are wrong by design), ``median_seconds``,
     ``ci_low``, ``ci_high``, ``relative_width``, ``median_cpu_seconds``,
     ``cpu_utilisation`` (CPU seconds per wall second), ``median_peak_pss_bytes``,
-    ``median_result``, ``known_wrong``, ``flags``, plus the medians of extra
-    measurements (e.g. ``median_duplicated_draws``).
+    ``median_peak_worker_uss_bytes``,
+    ``median_result``, ``known_wrong``, ``flags``, plus the median, min and max of
+    every extra measurement over the timed trials (e.g. ``median_duplicated_draws``,
+    ``max_lost_updates``).
     """
     rng = np.random.default_rng(settings.seed)
     timed = trials[~trials["warmup"]]
     rows = []
     for experiment, frame in timed.groupby("experiment", sort=False):
         keys = point_keys(experiment)
-        # medians of the extra measurements this experiment recorded (not its parameters)
+        # the extra measurements this experiment recorded (not its parameters)
         extras = [c for c in EXTRA_COLUMNS if c not in keys and c in frame and frame[c].notna().any()]
         for key, point in frame.groupby(keys, sort=False):
             method = EXPERIMENTS[experiment].method(point["method"].iloc[0])
@@ -101,10 +106,12 @@ def summarize(trials: pd.DataFrame, settings: AnalysisSettings = AnalysisSetting
             else:
                 row.update(median_seconds=np.nan, ci_low=np.nan, ci_high=np.nan, relative_width=np.nan,
                            median_cpu_seconds=np.nan, cpu_utilisation=np.nan)
-            row["median_peak_pss_bytes"] = float(point["peak_pss_bytes"].median())
+            for column in MEMORY_COLUMNS:
+                row[f"median_{column}"] = float(point[column].median()) if column in point else np.nan
             row["median_result"] = float(point["result"].median())
             for column in extras:
-                row[f"median_{column}"] = float(point[column].astype("float64").median())  # NaN where not measured
+                for statistic in ("median", "min", "max"):  # NaN where a method did not measure it
+                    row[f"{statistic}_{column}"] = float(point[column].astype("float64").agg(statistic))
             first = float(ordered["seconds"].iloc[0]) if ordered["correct"].iloc[0] else None
             row["flags"] = _flags(times, first, row["relative_width"], row["wrong_trials"], settings) if not method.known_wrong else ""
             rows.append(row)

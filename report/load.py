@@ -33,6 +33,7 @@ TIDY_COLUMNS = {
     "cpu_seconds": "user + system CPU time of the whole process tree during the trial (s)",
     "peak_pss_bytes": "peak total PSS of the process tree, sampled (bytes); empty if sampling is off",
     "peak_uss_bytes": "peak total USS of the process tree, sampled (bytes); empty if sampling is off",
+    "peak_worker_uss_bytes": "peak USS of the largest single child process, sampled (bytes); 0 without children, empty if sampling is off",
     "memory_samples": "number of memory samples taken during the trial",
     "result": "the trial's answer (for π experiments: the estimate of π)",
     "correct": "whether the answer passed the experiment's check",
@@ -55,6 +56,14 @@ EXTRA_COLUMNS = {
     "batch_size": "numbers per queue item in the batched queue variant (primes_queue)",
     "chunksize_used": "numbers per task that the pool actually used (primes_pool, primes_chunksize, primes_chunks)",
     "queue_items": "job items that went through the queue (primes_queue)",
+    "rows": "rows of the float64 array (numpy_sharing, random_fill)",
+    "columns": "columns of the float64 array (numpy_sharing, random_fill)",
+    "hold_seconds": "seconds the workers keep their memory after writing, for the sampler (numpy_sharing)",
+    "array_bytes": "size of the array (bytes) (numpy_sharing, random_fill)",
+    "unwritten_cells": "cells that do not hold what the workers wrote: a worker's id, or a random number (numpy_sharing, random_fill)",
+    "increments": "increments each worker adds to the counter (file_counter, value_counter)",
+    "lost_updates": "expected count minus the final count; negative when a file counter ran ahead (file_counter, value_counter)",
+    "count_seconds": "from the first worker's start of counting to the last one's end, without process start-up (s) (file_counter, value_counter)",
 }
 
 
@@ -83,7 +92,7 @@ def read_trials(trial_files: Iterable[Path], provenance_files: Iterable[Path]) -
     tidy["warmup"] = tidy["warmup"].astype(bool)
     # whole numbers stay whole where other experiments leave the column empty
     for column in ("repeat", *EXTRA_COLUMNS):
-        if column in tidy:
+        if column in tidy and _whole(tidy[column]):
             tidy[column] = tidy[column].astype("Int64")
     return tidy
 
@@ -95,6 +104,12 @@ def read_core_samples(paths: Iterable[Path]) -> pd.DataFrame:
     frames = [pd.read_csv(path) for path in paths]
     frames = [frame for frame in frames if not frame.empty]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(CORE_COLUMNS))
+
+
+def _whole(column: pd.Series) -> bool:
+    """Whether every value of a numeric column is a whole number (gaps allowed)."""
+    values = pd.to_numeric(column, errors="coerce").dropna()
+    return bool((values == values.round()).all())
 
 
 def read_run(provenance_files: Iterable[Path]) -> dict:

@@ -54,7 +54,8 @@ def format_bytes(value: float | None) -> str:
         return "n/a"
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if abs(value) < 1024 or unit == "TiB":
-            return f"{value:.3g} {unit}" if unit != "B" else f"{value:.0f} B"
+            # three significant figures, but never "1e+03" for 1000 to 1023
+            return f"{value:.3g} {unit}" if unit != "B" and value < 1000 else f"{value:.0f} {unit}"
         value /= 1024
     raise AssertionError("unreachable")
 
@@ -84,7 +85,7 @@ class ExperimentView:
         order = {method: index for index, method in enumerate(self.experiment.method_names)}
         rows = summary[summary["experiment"] == name].to_dict("records")
         params = self.experiment.params
-        self.rows = sorted(rows, key=lambda row: (order[row["method"]], row["workers"], *(row[p] for p in params)))
+        self.rows = sorted(rows, key=lambda row: (order[row["method"]], *(row[p] for p in params), row["workers"]))
 
     def __bool__(self) -> bool:
         return bool(self.rows)
@@ -106,22 +107,27 @@ class ExperimentView:
         below = [w for w in self.workers if w <= count]
         return max(below) if below else (self.workers[0] if self.workers else None)
 
-    @property
-    def varying_params(self) -> list[str]:
-        """The experiment's parameters that take more than one value in this run."""
-        return [name for name in self.experiment.params if len({row[name] for row in self.rows}) > 1]
-
     def matching(self, **conditions: Any) -> list[dict[str, Any]]:
         """Rows whose columns equal every condition (e.g. ``method="ordered", chunksize=0``)."""
-        return [row for row in self.rows if all(row[key] == value for key, value in conditions.items())]
+        return [row for row in self.rows if all(row.get(key) == value for key, value in conditions.items())]
 
     def point(self, method: str, workers: int | None = 1, **params: Any) -> dict[str, Any] | None:
+        """The row of ``method`` at ``workers`` (and at the given parameter values, where a grid has several)."""
         rows = self.matching(method=method, workers=workers, **params)
         return rows[0] if rows else None
 
     def value(self, column: str, method: str, workers: int | None = 1, **params: Any) -> float | None:
         row = self.point(method, workers, **params)
         return None if row is None else row.get(column)
+
+    def distinct(self, column: str) -> list[Any]:
+        """The values ``column`` takes over the experiment's rows, ascending."""
+        return sorted({row[column] for row in self.rows if not _missing(row.get(column))})
+
+    @property
+    def varying_params(self) -> list[str]:
+        """The experiment's parameters that take more than one value in this run."""
+        return [name for name in self.experiment.params if len(self.distinct(name)) > 1]
 
     def median(self, method: str, workers: int | None = 1, **params: Any) -> float | None:
         return self.value("median_seconds", method, workers, **params)
@@ -214,6 +220,7 @@ def environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(FILTERS)
+    env.tests["missing"] = _missing  # {% if value is missing %}: None, NaN or pd.NA
     return env
 
 

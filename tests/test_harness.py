@@ -149,6 +149,7 @@ def test_memory_sampler_sees_a_childs_private_memory():
     assert sampler.samples >= 2
     assert sampler.peak_uss >= 190 * 2**20
     assert sampler.peak_pss >= sampler.peak_uss
+    assert 190 * 2**20 <= sampler.peak_worker_uss <= sampler.peak_uss
 
 
 def test_memory_sampling_can_be_switched_off():

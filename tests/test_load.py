@@ -20,7 +20,7 @@ def write_job(folder, experiment, machine_id, rows):
 
 
 ROW = {"experiment": "pi_python", "method": "serial", "workers": 1, "samples": 1000, "round": 0, "warmup": False,
-       "repeat": 0, "order": 0, "seconds": 1.0, "cpu_seconds": 1.0, "peak_pss_bytes": 1, "peak_uss_bytes": 1,
+       "repeat": 0, "order": 0, "seconds": 1.0, "cpu_seconds": 1.0, "peak_pss_bytes": 1, "peak_uss_bytes": 1, "peak_worker_uss_bytes": 1,
        "memory_samples": 1, "result": 3.1, "correct": True, "error": None, "started_at": 0.0, "ended_at": 1.0}
 
 

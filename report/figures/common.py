@@ -55,6 +55,12 @@ def points_of(inputs: FigureInputs, experiment: str) -> pd.DataFrame:
     return inputs.summary[inputs.summary["experiment"] == experiment]
 
 
+def in_method_order(points: pd.DataFrame, experiment: str) -> pd.DataFrame:
+    """``points`` sorted by the order of the experiment's methods in the registry (stable otherwise)."""
+    order = {name: index for index, name in enumerate(EXPERIMENTS[experiment].method_names)}
+    return points.sort_values("method", key=lambda names: names.map(order), kind="stable")
+
+
 def mark_cpus(ax: Axes, cpus: int) -> None:
     """A dotted vertical line at the number of CPUs the run could use."""
     ax.axvline(cpus, color="0.6", linestyle=":", linewidth=1)

@@ -1,0 +1,97 @@
+"""The locking family: locked counters exact under every start method, unlocked ones checked
+for what they can do, private folders removed, and Redis failing alone when it is missing."""
+
+from __future__ import annotations
+
+import io
+import multiprocessing
+from pathlib import Path
+
+import pytest
+
+from experiments import locking, redis_server
+from experiments.harness import run_trials
+from experiments.spec import Point
+
+START_METHODS = [m for m in ("fork", "spawn", "forkserver") if m in multiprocessing.get_all_start_methods()]
+WORKERS, INCREMENTS = 3, 150
+EXPECTED = WORKERS * INCREMENTS
+CASES = [(e, m.name) for e in locking.EXPERIMENTS for m in e.methods]
+
+
+@pytest.fixture(scope="module")
+def redis():
+    with locking.redis_for_incr({"methods": ["redis_incr"]}) as resources:
+        yield resources
+
+
+def _counter_folders() -> set[Path]:
+    return set(Path(locking.COUNTER_PARENT or locking.tempfile.gettempdir()).glob("mp-report-counter-*"))
+
+
+@pytest.mark.parametrize("start_method", START_METHODS)
+@pytest.mark.parametrize("experiment, method", CASES, ids=[f"{e.name}-{m}" for e, m in CASES])
+def test_locked_counters_are_exact_and_unlocked_ones_pass_their_own_check(experiment, method, start_method, redis):
+    folders = _counter_folders()
+    resources = redis if experiment.session is locking.redis_for_incr else {}
+    answer = experiment.method(method).run(workers=WORKERS, start_method=start_method, increments=INCREMENTS, **resources)
+    point = Point(method, WORKERS, {"increments": INCREMENTS})
+    assert experiment.verify(point, answer), answer
+    assert answer["lost_updates"] == EXPECTED - answer["result"]
+    assert answer["count_seconds"] > 0
+    if method not in locking.UNLOCKED:
+        assert answer["result"] == EXPECTED
+    elif experiment is locking.VALUE_COUNTER:
+        assert 0 < answer["result"] <= EXPECTED  # a shared integer only loses updates
+    assert _counter_folders() == folders  # the trial's private folder is gone
+
+
+@pytest.mark.parametrize("final, locked_ok, file_ok, value_ok", [
+    (EXPECTED, True, True, True),
+    (EXPECTED - 7, False, True, True),
+    (EXPECTED + 7, False, True, False),  # only a file can run ahead
+    (0, False, False, False),
+])
+def test_checks_demand_exact_locked_counts_and_bound_unlocked_integers(final, locked_ok, file_ok, value_ok):
+    answer = locking.counter_answer(final, [(0.0, 1.0)], workers=WORKERS, increments=INCREMENTS)
+    point = Point("get_lock", WORKERS, {"increments": INCREMENTS})
+    assert locking.VALUE_COUNTER.verify(point, answer) == locked_ok
+    assert locking.FILE_COUNTER.verify(Point("lock_each", WORKERS, point.params), answer) == locked_ok
+    assert locking.FILE_COUNTER.verify(Point("no_lock", WORKERS, point.params), answer) == file_ok
+    assert locking.VALUE_COUNTER.verify(Point("no_lock", WORKERS, point.params), answer) == value_ok
+
+
+def test_a_stale_short_number_written_over_a_long_one_runs_the_file_ahead(tmp_path):
+    # what two unlocked workers can do: one opens the file for writing after the other wrote "1000"
+    path = tmp_path / "counter.txt"
+    path.write_text("1000")
+    with path.open("r+") as late_writer:  # positioned at 0, like a worker whose "w" open came first
+        late_writer.write("99")
+    assert locking.read_count(path) == 9900
+
+
+def test_counting_time_spans_all_workers():
+    answer = locking.counter_answer(10, [(1.0, 2.0), (1.5, 3.5)], workers=2, increments=5)
+    assert answer == {"result": 10, "lost_updates": 0, "count_seconds": 2.5}
+
+
+def test_without_redis_server_only_the_redis_trials_fail_with_its_message(monkeypatch):
+    monkeypatch.setattr(redis_server.shutil, "which", lambda name: None)
+    rows = []
+    settings = {"methods": ["get_lock", "redis_incr"], "workers": [2], "repeats": 1, "warmup": 0, "increments": 50}
+    failures = run_trials(locking.VALUE_COUNTER, settings, start_method="fork", on_trial=rows.append,
+                          progress=io.StringIO(), memory_interval=None)
+    by_method = {row["method"]: row for row in rows}
+    assert failures == 1
+    assert by_method["get_lock"]["correct"] and by_method["get_lock"]["result"] == 100
+    assert not by_method["redis_incr"]["correct"]
+    assert by_method["redis_incr"]["error"].startswith("RedisUnavailable: redis-server is not installed: install it with")
+
+
+def test_no_server_is_started_when_redis_is_not_measured(monkeypatch):
+    def fail(*args, **kwargs):
+        raise AssertionError("private_redis must not start")
+
+    monkeypatch.setattr(locking, "private_redis", fail)
+    with locking.redis_for_incr({"methods": ["no_lock"]}) as resources:
+        assert resources["redis_socket"] is None
