@@ -7,10 +7,10 @@ module, and adding a family is one line here (plus its config section).
 
 from __future__ import annotations
 
-from experiments import pi
+from experiments import ipc, pi
 from experiments.spec import Experiment
 
-FAMILIES = (pi,)
+FAMILIES = (pi, ipc)
 
 EXPERIMENTS: dict[str, Experiment] = {
     experiment.name: experiment for family in FAMILIES for experiment in family.EXPERIMENTS

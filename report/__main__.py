@@ -87,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
             comparison=read_table(args.comparison),
             cpus=run["machine"]["usable_cpus"],
             darts=config["report"]["darts"],
+            smallest_factor_bound=config["report"]["smallest_factor_bound"],
         )
         draw_figures(inputs, args.names, args.folder)
     elif args.step == "html":

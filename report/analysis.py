@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.registry import EXPERIMENTS
+from report.load import EXTRA_COLUMNS, nullable_integers
 
 #: A timed repeat this many times slower than the median of the others is flagged.
 SLOW_FIRST_REPEAT_FACTOR = 1.5
@@ -73,15 +74,17 @@ def summarize(trials: pd.DataFrame, settings: AnalysisSettings = AnalysisSetting
     ``wrong_trials`` (excluding methods that are wrong by design), ``median_seconds``,
     ``ci_low``, ``ci_high``, ``relative_width``, ``median_cpu_seconds``,
     ``cpu_utilisation`` (CPU seconds per wall second), ``median_peak_pss_bytes``,
-    ``median_result``, ``known_wrong``, ``flags``, plus the medians of extra
+    ``median_result``, ``known_wrong``, ``flags``, ``error`` (the first failed trial's), plus the medians of extra
     measurements (e.g. ``median_duplicated_draws``).
     """
     rng = np.random.default_rng(settings.seed)
     timed = trials[~trials["warmup"]]
-    rows = []
+    tables = []
     for experiment, frame in timed.groupby("experiment", sort=False):
         keys = point_keys(experiment)
-        extras = [c for c in ("duplicated_draws", "draws") if c in frame and frame[c].notna().any()]
+        # every extra measurement this experiment recorded (its parameters are keys)
+        extras = [c for c in EXTRA_COLUMNS if c in frame and c not in keys and frame[c].notna().any()]
+        rows = []
         for key, point in frame.groupby(keys, sort=False):
             method = EXPERIMENTS[experiment].method(point["method"].iloc[0])
             ordered = point.sort_values("repeat")
@@ -102,11 +105,17 @@ def summarize(trials: pd.DataFrame, settings: AnalysisSettings = AnalysisSetting
             row["median_peak_pss_bytes"] = float(point["peak_pss_bytes"].median())
             row["median_result"] = float(point["result"].median())
             for column in extras:
-                row[f"median_{column}"] = float(point[column].median())
+                median = point[column].median()
+                row[f"median_{column}"] = float(median) if pd.notna(median) else np.nan
             first = float(ordered["seconds"].iloc[0]) if ordered["correct"].iloc[0] else None
             row["flags"] = _flags(times, first, row["relative_width"], row["wrong_trials"], settings) if not method.known_wrong else ""
+            errors = point.loc[point["error"] != "", "error"]
+            row["error"] = errors.iloc[0] if len(errors) else ""
+            if len(errors) and not method.known_wrong:
+                row["flags"] = "; ".join(filter(None, [row["flags"], f"{len(errors)} failed: {row['error']}"]))
             rows.append(row)
-    summary = pd.DataFrame(rows)
+        tables.append(nullable_integers(pd.DataFrame(rows)))
+    summary = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     return add_speedups(summary, timed, settings, rng)
 
 

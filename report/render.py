@@ -18,6 +18,7 @@ import pandas as pd
 import yaml
 
 from experiments.registry import EXPERIMENTS
+from report.book.common import OURS
 from report.load import EXTRA_COLUMNS, TIDY_COLUMNS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -63,12 +64,18 @@ def format_count(value: float | None) -> str:
     return "n/a" if _missing(value) else f"{value:,.0f}"
 
 
+def format_yes_no(value: float | None) -> str:
+    """A 0/1 measurement (or its median) as yes or no."""
+    return "n/a" if _missing(value) else ("yes" if value >= 0.5 else "no")
+
+
 FILTERS = {
     "seconds": format_seconds,
     "ratio": format_ratio,
     "percent": format_percent,
     "bytes": format_bytes,
     "count": format_count,
+    "yes_no": format_yes_no,
 }
 
 
@@ -105,24 +112,29 @@ class ExperimentView:
         below = [w for w in self.workers if w <= count]
         return max(below) if below else (self.workers[0] if self.workers else None)
 
-    def point(self, method: str, workers: int | None = 1) -> dict[str, Any] | None:
+    def point(self, method: str, workers: int | None = 1, **params: Any) -> dict[str, Any] | None:
+        """The row of ``method`` at ``workers`` (and, where given, these parameter values)."""
         for row in self.rows:
-            if row["method"] == method and row["workers"] == workers:
+            if row["method"] == method and row["workers"] == workers and all(row.get(k) == v for k, v in params.items()):
                 return row
         return None
 
-    def value(self, column: str, method: str, workers: int | None = 1) -> float | None:
-        row = self.point(method, workers)
+    def value(self, column: str, method: str, workers: int | None = 1, **params: Any) -> float | None:
+        row = self.point(method, workers, **params)
         return None if row is None else row.get(column)
 
-    def median(self, method: str, workers: int | None = 1) -> float | None:
-        return self.value("median_seconds", method, workers)
+    def median(self, method: str, workers: int | None = 1, **params: Any) -> float | None:
+        return self.value("median_seconds", method, workers, **params)
 
-    def speedup(self, method: str, workers: int | None) -> float | None:
-        return self.value("speedup", method, workers)
+    def speedup(self, method: str, workers: int | None, **params: Any) -> float | None:
+        return self.value("speedup", method, workers, **params)
 
-    def efficiency(self, method: str, workers: int | None) -> float | None:
-        return self.value("efficiency", method, workers)
+    def efficiency(self, method: str, workers: int | None, **params: Any) -> float | None:
+        return self.value("efficiency", method, workers, **params)
+
+    def values(self, column: str) -> list[Any]:
+        """The distinct values of a column (e.g. a parameter), in the order of the rows."""
+        return list(dict.fromkeys(row[column] for row in self.rows if not _missing(row.get(column))))
 
     def fastest(self) -> dict[str, Any] | None:
         timed = [r for r in self.rows if not _missing(r["median_seconds"])]
@@ -175,6 +187,7 @@ def build_context(
         "comparison": comparison.to_dict("records"),
         "book_rows": book_rows_function(comparison),
         "book_sources": list(dict.fromkeys(comparison["source"])),
+        "ours": OURS,
         "overlaps": overlaps,
         "machine": run["machine"],
         "machine_id": run["machine_id"],

@@ -16,10 +16,10 @@ from typing import Any
 
 import pandas as pd
 
-from report.book import pi
+from report.book import ipc, pi
 from report.book.common import OURS, REFERENCE_DIR
 
-FAMILIES = (pi,)
+FAMILIES = (pi, ipc)
 
 __all__ = ["OURS", "REFERENCE_DIR", "book_metadata", "compare_with_book"]
 

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import matplotlib
 
-from report.figures import pi
+from report.figures import ipc, pi
 from report.figures.common import SVG_RC, FigureInputs, FigureSpec
 
-FAMILIES = (pi,)
+FAMILIES = (pi, ipc)
 
 FIGURES: tuple[FigureSpec, ...] = tuple(spec for family in FAMILIES for spec in family.FIGURES)
 
