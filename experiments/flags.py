@@ -36,29 +36,17 @@ class Handle(Protocol):
 # --- handles whose object is itself the flag --------------------------------------------
 
 
-class ManagerHandle:
-    """A ``Manager().Value`` proxy: every read is a round trip to the manager process."""
+class ValueHandle:
+    """A ``Manager().Value`` proxy or a ``multiprocessing.RawValue``, both read through ``.value``.
+
+    Each read of the proxy is a round trip to the manager process; a RawValue
+    is one byte of shared memory, read without a lock.
+    """
 
     def __init__(self, value: Any):
         self.value = value
 
-    def attach(self) -> ManagerHandle:
-        return self
-
-    def is_set(self) -> bool:
-        return self.value.value == FLAG_SET
-
-    def set(self) -> None:
-        self.value.value = FLAG_SET
-
-
-class RawValueHandle:
-    """A ``multiprocessing.RawValue``: one byte of shared memory, no lock."""
-
-    def __init__(self, value: Any):
-        self.value = value
-
-    def attach(self) -> RawValueHandle:
+    def attach(self) -> ValueHandle:
         return self
 
     def is_set(self) -> bool:
@@ -176,9 +164,9 @@ def open_flag(kind: str, ctx: BaseContext, *, redis_socket: str | None = None) -
     """
     if kind == "manager":
         with ctx.Manager() as manager:
-            yield ManagerHandle(manager.Value("b", FLAG_CLEAR))
+            yield ValueHandle(manager.Value("b", FLAG_CLEAR))
     elif kind == "rawvalue":
-        yield RawValueHandle(ctx.RawValue("b", FLAG_CLEAR))
+        yield ValueHandle(ctx.RawValue("b", FLAG_CLEAR))
     elif kind == "event":
         yield EventHandle(ctx.Event())
     elif kind == "mmap":

@@ -46,6 +46,9 @@ from experiments.spec import Experiment, Method, Point, grid_points
 #: two large factors, and two primes.
 BOOK_NUMBERS = (112272535095295, 100109100129100369, 100109100129101027, 100109100129100151, 100109100129162907)
 
+#: The start methods ``ipc_contexts`` compares, in the order the report lists them.
+START_METHODS = ("fork", "spawn", "forkserver")
+
 #: The cheap serial check before a pool tries the odd candidates below this.
 SERIAL_CUTOFF = 1001
 
@@ -225,11 +228,10 @@ def _search_method(*, loop: str = "plain", flag: str | None = None, precheck: bo
         n, stop = number, math.isqrt(number) + 1
         if n % 2 == 0:
             return _answer([Outcome(2, 1, 0, None, time.monotonic(), "factor")], [])
-        start, serial = 3, []
-        if precheck or not pool:
-            serial.append(search_plain(n, start, stop if not pool else min(SERIAL_CUTOFF, stop)))
-            start = SERIAL_CUTOFF
-        if serial and (serial[0].factor is not None or not pool or start >= stop):
+        # the serial pass: every candidate without a pool, the small ones before it, or none
+        start = stop if not pool else (min(SERIAL_CUTOFF, stop) if precheck else 3)
+        serial = [search_plain(n, 3, start)] if start > 3 else []
+        if start >= stop or (serial and serial[0].factor is not None):
             return _answer(serial, [])
         ctx = multiprocessing.get_context(context or start_method)
         tasks = [(loop, n, a, b, check_every) for a, b in split_odd_range(start, stop, workers)]

@@ -90,7 +90,8 @@ class ExperimentView:
         self.experiment = EXPERIMENTS[name]
         order = {method: index for index, method in enumerate(self.experiment.method_names)}
         rows = summary[summary["experiment"] == name].to_dict("records")
-        self.rows = sorted(rows, key=lambda row: (order[row["method"]], row["workers"]))
+        params = self.experiment.params
+        self.rows = sorted(rows, key=lambda row: (order[row["method"]], *(row[p] for p in params), row["workers"]))
 
     def __bool__(self) -> bool:
         return bool(self.rows)
@@ -131,6 +132,11 @@ class ExperimentView:
 
     def efficiency(self, method: str, workers: int | None, **params: Any) -> float | None:
         return self.value("efficiency", method, workers, **params)
+
+    @property
+    def varying_params(self) -> list[str]:
+        """The parameters that take more than one value (the points table gives them a column)."""
+        return [p for p in self.experiment.params if len(self.values(p)) > 1]
 
     def values(self, column: str) -> list[Any]:
         """The distinct values of a column (e.g. a parameter), in the order of the rows."""

@@ -125,7 +125,8 @@ def draw_grouped_bars(ax: Axes, points: pd.DataFrame, experiment: str, values: p
     Groups appear in ``order`` (default: ascending), labelled by ``group_label``.
     """
     groups = list(order) if order is not None else sorted(points[group].unique())
-    group_label = group_label or (lambda w: f"{w} worker{'s' if w > 1 else ''}")
+    if group_label is None:
+        group_label = (lambda w: f"{w} worker{'s' if w > 1 else ''}") if group == "workers" else str
     methods = list(dict.fromkeys(points["method"]))
     width = 0.8 / len(methods)
     for i, method in enumerate(methods):

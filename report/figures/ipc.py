@@ -8,13 +8,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from experiments.ipc import METHODS, SERIAL_CUTOFF
+from experiments.ipc import METHODS, SERIAL_CUTOFF, START_METHODS
 from report.book.ipc import in_role_order, roles_of
 from report.figures.common import FigureInputs, FigureSpec, draw_grouped_bars, interval, percent_axis, points_of
 
 #: Eleven methods need more than tab10: related methods share a hue (pools,
 #: the mmap variants), the others get their own.
 _PALETTE = matplotlib.colormaps["tab20"]
+METHOD_ORDER = {method.name: index for index, method in enumerate(METHODS)}
 IPC_COLORS = {method.name: _PALETTE(index) for method, index in zip(METHODS, (14, 2, 3, 8, 6, 4, 0, 1, 18, 10, 16))}
 
 
@@ -36,6 +37,8 @@ def _number_labels(points: pd.DataFrame) -> dict[int, str]:
 
 
 def _time_bars(ax, points: pd.DataFrame, experiment: str, **grouping) -> None:
+    # bars and legend in the methods' order, whatever order the trials ran in
+    points = points.sort_values("method", key=lambda names: names.map(METHOD_ORDER.get), kind="stable")
     draw_grouped_bars(ax, points, experiment, points["median_seconds"], colors=IPC_COLORS,
                       errors=interval(points, "median_seconds", "ci_low", "ci_high"), **grouping)
     ax.set_yscale("log")
@@ -61,7 +64,7 @@ def draw_ipc_contexts(inputs: FigureInputs) -> Figure:
     numbers = list(labels)
     figure = Figure(figsize=(10, 3.4 * len(numbers)), layout="constrained")
     axes = np.atleast_1d(figure.subplots(len(numbers), 1, sharey=True))
-    contexts = list(dict.fromkeys(points["context"]))
+    contexts = [c for c in START_METHODS if c in set(points["context"])]
     for ax, number in zip(axes, numbers):
         _time_bars(ax, points[points["number"] == number], "ipc_contexts", group="context", order=contexts)
         ax.set_title(labels[number].replace("\n", ": "), fontsize=9)
