@@ -32,9 +32,10 @@ def test_tidy_table_holds_every_trial_of_every_method(smoke_trials, smoke_config
         rounds = section.get("repeats", smoke_config["repeats"]) + section.get("warmup", smoke_config["warmup"])
         workers = section.get("workers", smoke_config["workers"])
         for method in experiment.methods:
-            counts = rows[rows["method"] == method.name].groupby("workers").size()
+            # every point (worker count and parameter values) once per round
+            counts = rows[rows["method"] == method.name].groupby(["workers", *experiment.params]).size()
             expected_workers = workers if method.parallel else [1]
-            assert sorted(counts.index) == sorted(expected_workers)
+            assert sorted(set(counts.index.get_level_values("workers"))) == sorted(expected_workers)
             assert (counts == rounds).all()
 
 
