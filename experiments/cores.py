@@ -11,11 +11,12 @@ ran on.
 from __future__ import annotations
 
 import os
-import threading
 import time
 from pathlib import Path
 
 import psutil
+
+from experiments.sampling import PeriodicSampler
 
 #: Columns of a job's per-core samples file (``raw/<experiment>.cores.csv``).
 CORE_COLUMNS = ("experiment", "method", "workers", "round", "order", "seconds", "core", "percent")
@@ -43,41 +44,31 @@ def tree_thread_ticks() -> dict[tuple[int, int], tuple[int, int]]:
     return threads
 
 
-class CoreSampler:
+class CoreSampler(PeriodicSampler):
     """Samples the process tree's use of each core in a background thread.
 
     ``samples`` holds ``(seconds since start, core, percent)``: the share of the
-    interval the tree's threads spent on that core. With ``interval`` None it
-    samples nothing.
+    time since the previous sample that the tree's threads spent on that core.
+    With ``interval`` None it samples nothing.
     """
 
     def __init__(self, interval: float | None = 0.1):
-        self.interval = interval
+        super().__init__(interval)
         self.cores = psutil.cpu_count(logical=True) or 1
         self.samples: list[tuple[float, int, float]] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="core-sampler", daemon=True)
-        self._start = 0.0
+        self._start = self._previous_time = 0.0
+        self._previous: dict[tuple[int, int], tuple[int, int]] = {}
 
-    def _run(self) -> None:
-        previous, previous_time = tree_thread_ticks(), time.perf_counter()
-        while not self._stop.wait(self.interval):
-            current, now = tree_thread_ticks(), time.perf_counter()
-            busy = [0] * self.cores
-            for key, (ticks, core) in current.items():
-                busy[core % self.cores] += ticks - previous.get(key, (0, core))[0]
-            span = (now - previous_time) * TICKS_PER_SECOND
-            for core, ticks in enumerate(busy):
-                self.samples.append((now - self._start, core, min(100.0, 100.0 * ticks / span)))
-            previous, previous_time = current, now
+    def begin(self) -> None:
+        self._previous, self._previous_time = tree_thread_ticks(), time.perf_counter()
+        self._start = self._previous_time
 
-    def __enter__(self) -> CoreSampler:
-        if self.interval:
-            self._start = time.perf_counter()
-            self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        if self.interval:
-            self._stop.set()
-            self._thread.join()
+    def sample(self) -> None:
+        current, now = tree_thread_ticks(), time.perf_counter()
+        busy = [0] * self.cores
+        for key, (ticks, core) in current.items():
+            busy[core % self.cores] += ticks - self._previous.get(key, (0, core))[0]
+        span = max(now - self._previous_time, 1e-9) * TICKS_PER_SECOND
+        for core, ticks in enumerate(busy):
+            self.samples.append((now - self._start, core, min(100.0, 100.0 * ticks / span)))
+        self._previous, self._previous_time = current, now

@@ -104,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
             cpus=run["machine"]["usable_cpus"],
             darts=config["report"]["darts"],
             core_samples=read_table(args.cores),
+            smallest_factor_bound=config["report"]["smallest_factor_bound"],
         )
         draw_figures(inputs, args.names, args.folder)
     elif args.step == "html":

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from experiments.registry import EXPERIMENTS
-from report.load import EXTRA_COLUMNS
+from report.load import EXTRA_COLUMNS, nullable_integers
 
 #: Sampled memory peaks summarised by their median per point.
 MEMORY_COLUMNS = ("peak_pss_bytes", "peak_worker_uss_bytes")
@@ -77,18 +77,19 @@ def summarize(trials: pd.DataFrame, settings: AnalysisSettings = AnalysisSetting
     ``wrong_trials`` (excluding methods that are wrong by design), ``median_seconds``,
     ``ci_low``, ``ci_high``, ``relative_width``, ``median_cpu_seconds``,
     ``cpu_utilisation`` (CPU seconds per wall second), ``median_peak_pss_bytes``,
-    ``median_peak_worker_uss_bytes``,
-    ``median_result``, ``known_wrong``, ``flags``, plus the median, min and max of
-    every extra measurement over the timed trials (e.g. ``median_duplicated_draws``,
+    ``median_peak_worker_uss_bytes``, ``median_result``, ``known_wrong``, ``flags``,
+    ``error`` (the first failed trial's), plus the median, min and max of every
+    extra measurement over the timed trials (e.g. ``median_duplicated_draws``,
     ``max_lost_updates``).
     """
     rng = np.random.default_rng(settings.seed)
     timed = trials[~trials["warmup"]]
-    rows = []
+    tables = []
     for experiment, frame in timed.groupby("experiment", sort=False):
         keys = point_keys(experiment)
-        # the extra measurements this experiment recorded (not its parameters)
-        extras = [c for c in EXTRA_COLUMNS if c not in keys and c in frame and frame[c].notna().any()]
+        # every extra measurement this experiment recorded (its parameters are keys)
+        extras = [c for c in EXTRA_COLUMNS if c in frame and c not in keys and frame[c].notna().any()]
+        rows = []
         for key, point in frame.groupby(keys, sort=False):
             method = EXPERIMENTS[experiment].method(point["method"].iloc[0])
             ordered = point.sort_values("repeat")
@@ -114,8 +115,13 @@ def summarize(trials: pd.DataFrame, settings: AnalysisSettings = AnalysisSetting
                     row[f"{statistic}_{column}"] = float(point[column].astype("float64").agg(statistic))
             first = float(ordered["seconds"].iloc[0]) if ordered["correct"].iloc[0] else None
             row["flags"] = _flags(times, first, row["relative_width"], row["wrong_trials"], settings) if not method.known_wrong else ""
+            errors = point.loc[point["error"] != "", "error"]
+            row["error"] = errors.iloc[0] if len(errors) else ""
+            if len(errors) and not method.known_wrong:
+                row["flags"] = "; ".join(filter(None, [row["flags"], f"{len(errors)} failed: {row['error']}"]))
             rows.append(row)
-    summary = pd.DataFrame(rows)
+        tables.append(nullable_integers(pd.DataFrame(rows)))
+    summary = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
     return add_speedups(summary, timed, settings, rng)
 
 

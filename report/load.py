@@ -64,6 +64,14 @@ EXTRA_COLUMNS = {
     "increments": "increments each worker adds to the counter (file_counter, value_counter)",
     "lost_updates": "expected count minus the final count; negative when a file counter ran ahead (file_counter, value_counter)",
     "count_seconds": "from the first worker's start of counting to the last one's end, without process start-up (s) (file_counter, value_counter)",
+    "number": "the number checked for primality (ipc_flags, ipc_contexts)",
+    "check_every": "candidate factors a worker tries between two reads of the stop flag (ipc_flags, ipc_contexts)",
+    "context": "start method of the pools and managers of this point (ipc_contexts)",
+    "factor": "the factor found; empty for a prime (ipc_flags, ipc_contexts)",
+    "flag_reads": "reads of the stop flag, all workers together (ipc_flags, ipc_contexts)",
+    "candidates": "candidate factors tried, all workers together (ipc_flags, ipc_contexts)",
+    "stop_latency": "from a worker finding a factor to the last worker stopping (s); empty without a pool or a factor (ipc_flags, ipc_contexts)",
+    "stopped_early": "1 if every worker stopped before the end of its range, 0 if one searched on; empty as stop_latency (ipc_flags, ipc_contexts)",
 }
 
 
@@ -75,7 +83,7 @@ def read_trials(trial_files: Iterable[Path], provenance_files: Iterable[Path]) -
         frame = pd.read_csv(trials_path, keep_default_na=True)
         frame.insert(0, "start_method", provenance["start_method"])
         frame.insert(0, "machine_id", provenance["machine_id"])
-        frames.append(frame)
+        frames.append(nullable_integers(frame))
     if not frames:
         raise ValueError("no trial files given")
     tidy = pd.concat(frames, ignore_index=True)
@@ -92,7 +100,7 @@ def read_trials(trial_files: Iterable[Path], provenance_files: Iterable[Path]) -
     tidy["warmup"] = tidy["warmup"].astype(bool)
     # whole numbers stay whole where other experiments leave the column empty
     for column in ("repeat", *EXTRA_COLUMNS):
-        if column in tidy and _whole(tidy[column]):
+        if column in tidy and _whole_numbers(tidy[column]):
             tidy[column] = tidy[column].astype("Int64")
     return tidy
 
@@ -106,10 +114,19 @@ def read_core_samples(paths: Iterable[Path]) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(CORE_COLUMNS))
 
 
-def _whole(column: pd.Series) -> bool:
-    """Whether every value of a numeric column is a whole number (gaps allowed)."""
-    values = pd.to_numeric(column, errors="coerce").dropna()
-    return bool((values == values.round()).all())
+def nullable_integers(frame: pd.DataFrame) -> pd.DataFrame:
+    """Integer extra columns as pandas' nullable Int64, so that stacking them with tables that
+    lack them leaves gaps instead of turning them into floats (which round numbers above 2^53)."""
+    integers = [c for c in frame.columns if c in EXTRA_COLUMNS and pd.api.types.is_integer_dtype(frame[c])]
+    return frame.astype({column: "Int64" for column in integers})
+
+
+def _whole_numbers(column: pd.Series) -> bool:
+    """Whether every value present is a whole number (text and fractions are not)."""
+    if not pd.api.types.is_numeric_dtype(column):
+        return False
+    present = column.dropna()
+    return bool((present == present.round()).all())
 
 
 def read_run(provenance_files: Iterable[Path]) -> dict:
@@ -129,7 +146,7 @@ def read_run(provenance_files: Iterable[Path]) -> dict:
 
 
 #: Columns of our tables that hold text even when every cell is empty.
-TEXT_COLUMNS = ("error", "flags", "machine_id", "start_method", "experiment", "method", "source")
+TEXT_COLUMNS = ("error", "flags", "machine_id", "start_method", "experiment", "method", "source", "context")
 
 
 def read_table(path: Path) -> pd.DataFrame:

@@ -18,6 +18,7 @@ import pandas as pd
 import yaml
 
 from experiments.registry import EXPERIMENTS
+from report.book.common import OURS
 from report.load import EXTRA_COLUMNS, TIDY_COLUMNS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -64,12 +65,18 @@ def format_count(value: float | None) -> str:
     return "n/a" if _missing(value) else f"{value:,.0f}"
 
 
+def format_yes_no(value: float | None) -> str:
+    """A 0/1 measurement (or its median) as yes or no."""
+    return "n/a" if _missing(value) else ("yes" if value >= 0.5 else "no")
+
+
 FILTERS = {
     "seconds": format_seconds,
     "ratio": format_ratio,
     "percent": format_percent,
     "bytes": format_bytes,
     "count": format_count,
+    "yes_no": format_yes_no,
 }
 
 
@@ -131,6 +138,10 @@ class ExperimentView:
 
     def median(self, method: str, workers: int | None = 1, **params: Any) -> float | None:
         return self.value("median_seconds", method, workers, **params)
+
+    def values(self, column: str) -> list[Any]:
+        """The distinct values of a column (e.g. a parameter), in the order of the rows."""
+        return list(dict.fromkeys(row[column] for row in self.rows if not _missing(row.get(column))))
 
     def speedup(self, method: str, workers: int | None, **params: Any) -> float | None:
         return self.value("speedup", method, workers, **params)
@@ -197,6 +208,7 @@ def build_context(
         "claims": claims.to_dict("records"),
         "book_rows": book_rows_function(comparison),
         "book_sources": list(dict.fromkeys(comparison["source"])),
+        "ours": OURS,
         "overlaps": overlaps,
         "machine": run["machine"],
         "machine_id": run["machine_id"],

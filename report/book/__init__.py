@@ -16,10 +16,10 @@ from typing import Any
 
 import pandas as pd
 
-from report.book import locking, pi, primes, sharing
+from report.book import ipc, locking, pi, primes, sharing
 from report.book.common import OURS, REFERENCE_DIR
 
-FAMILIES = (pi, primes, sharing, locking)
+FAMILIES = (pi, primes, ipc, sharing, locking)
 
 __all__ = ["OURS", "REFERENCE_DIR", "book_metadata", "compare_with_book"]
 

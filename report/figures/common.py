@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -31,6 +32,7 @@ class FigureInputs:
     cpus: int
     darts: int
     core_samples: pd.DataFrame | None = None
+    smallest_factor_bound: int = 10_000_000
 
 
 @dataclass(frozen=True)
@@ -132,23 +134,31 @@ def draw_scaling(inputs: FigureInputs, experiment: str) -> Figure:
 
 
 def draw_grouped_bars(ax: Axes, points: pd.DataFrame, experiment: str, values: pd.Series, *,
-                      errors: list[pd.Series] | None = None, labels: Callable[[float], str] | None = None) -> None:
-    """Bars of ``values`` grouped by worker count, one colour per method."""
-    workers = sorted(points["workers"].unique())
+                      errors: list[pd.Series] | None = None, labels: Callable[[float], str] | None = None,
+                      group: str = "workers", order: Sequence[Any] | None = None,
+                      group_label: Callable[[Any], str] | None = None,
+                      colors: Mapping[str, Any] = METHOD_COLORS) -> None:
+    """Bars of ``values`` grouped by ``group`` (the worker count unless told), one colour per method.
+
+    Groups appear in ``order`` (default: ascending), labelled by ``group_label``.
+    """
+    groups = list(order) if order is not None else sorted(points[group].unique())
+    if group_label is None:
+        group_label = (lambda w: f"{w} worker{'s' if w > 1 else ''}") if group == "workers" else str
     methods = list(dict.fromkeys(points["method"]))
     width = 0.8 / len(methods)
     for i, method in enumerate(methods):
         mine = points["method"] == method
-        heights = values[mine].set_axis(points.loc[mine, "workers"]).reindex(workers)
-        positions = np.arange(len(workers)) + (i - (len(methods) - 1) / 2) * width
+        heights = values[mine].set_axis(points.loc[mine, group]).reindex(groups)
+        positions = np.arange(len(groups)) + (i - (len(methods) - 1) / 2) * width
         yerr = None
         if errors is not None:
-            yerr = [e[mine].set_axis(points.loc[mine, "workers"]).reindex(workers) for e in errors]
-        bars = ax.bar(positions, heights, width, yerr=yerr, capsize=3, color=METHOD_COLORS[method],
-                      label=method_label(experiment, method))
+            yerr = [e[mine].set_axis(points.loc[mine, group]).reindex(groups) for e in errors]
+        bars = ax.bar(positions, heights, width, yerr=yerr, capsize=3 if len(methods) < 6 else 1,
+                      color=colors[method], label=method_label(experiment, method))
         if labels is not None:
             ax.bar_label(bars, labels=[labels(v) for v in heights], fontsize=7)
-    ax.set_xticks(np.arange(len(workers)), [f"{w} worker{'s' if w > 1 else ''}" for w in workers])
+    ax.set_xticks(np.arange(len(groups)), [group_label(g) for g in groups])
 
 
 def percent_axis(ax: Axes) -> None:

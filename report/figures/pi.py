@@ -110,7 +110,11 @@ def draw_cpu_usage(inputs: FigureInputs) -> Figure:
     last = samples.groupby(["method", "workers"])["round"].transform("max")
     samples = samples[samples["round"] == last]
     trials = list(samples.groupby(["method", "workers"], sort=True))
-    cores = int(samples["core"].max()) + 1 if not samples.empty else 1
+    if not trials:
+        figure = Figure(figsize=(8, 1.2), layout="constrained")
+        figure.text(0.5, 0.5, "no per-core samples in this run", ha="center", va="center")
+        return figure
+    cores = int(samples["core"].max()) + 1
     figure = Figure(figsize=(8, 0.35 * cores * len(trials) + 1.2), layout="constrained")
     axes = np.atleast_1d(figure.subplots(len(trials), 1, sharex=True))
     image = None
