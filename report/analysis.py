@@ -23,6 +23,27 @@ MEMORY_COLUMNS = ("peak_pss_bytes", "peak_worker_uss_bytes")
 #: A timed repeat this many times slower than the median of the others is flagged.
 SLOW_FIRST_REPEAT_FACTOR = 1.5
 
+#: Times that rise (or fall) with the repeat index at least this consistently
+#: (Spearman's rank correlation), over at least DRIFT_MIN_REPEATS repeats, are flagged as drift.
+DRIFT_CORRELATION = 0.9
+DRIFT_MIN_REPEATS = 5
+
+
+def rank_correlation(values: np.ndarray) -> float:
+    """Spearman's rank correlation of ``values`` with their order (ties broken by order)."""
+    ranks = np.argsort(np.argsort(values, kind="stable"), kind="stable")
+    order = np.arange(len(values))
+    return float(np.corrcoef(order, ranks)[0, 1])
+
+
+def karp_flatt(speedup: float, workers: int) -> float:
+    """The experimentally determined serial fraction e = (1/S − 1/p) / (1 − 1/p) (Karp & Flatt, 1990).
+
+    Near 0 the work divides perfectly; a fraction that grows with p points at
+    overhead (start-up, communication) rather than at a fixed serial part.
+    """
+    return (1 / speedup - 1 / workers) / (1 - 1 / workers)
+
 
 @dataclass(frozen=True)
 class AnalysisSettings:
@@ -67,6 +88,10 @@ def _flags(times: np.ndarray, first_repeat: float | None, relative_width: float,
         others = np.median(times[1:])
         if first_repeat > SLOW_FIRST_REPEAT_FACTOR * others:
             flags.append(f"slow first repeat ({first_repeat / others:.1f}× the others)")
+    if len(times) >= DRIFT_MIN_REPEATS and np.ptp(times) > 0:
+        trend = rank_correlation(times)
+        if abs(trend) >= DRIFT_CORRELATION:
+            flags.append(f"drift: times {'rise' if trend > 0 else 'fall'} over the repeats (rank correlation {trend:+.2f})")
     return "; ".join(flags)
 
 
@@ -136,7 +161,7 @@ def _matching(frame: pd.DataFrame, conditions: Mapping[str, object]) -> pd.DataF
 def add_speedups(summary: pd.DataFrame, timed: pd.DataFrame, settings: AnalysisSettings, rng: np.random.Generator) -> pd.DataFrame:
     """Speedup over each experiment's baseline, its interval, and parallel efficiency."""
     summary = summary.copy()
-    for column in ("speedup", "speedup_low", "speedup_high", "efficiency"):
+    for column in ("speedup", "speedup_low", "speedup_high", "efficiency", "serial_fraction"):
         summary[column] = np.nan
     correct = timed[timed["correct"]]
     for index, row in summary.iterrows():
@@ -159,6 +184,8 @@ def add_speedups(summary: pd.DataFrame, timed: pd.DataFrame, settings: AnalysisS
         summary.loc[index, ["speedup", "speedup_low", "speedup_high"]] = [speedup, low, high]
         if not baseline_parallel:
             summary.loc[index, "efficiency"] = speedup / row["workers"]
+            if row["workers"] > 1:
+                summary.loc[index, "serial_fraction"] = karp_flatt(speedup, row["workers"])
     return summary
 
 

@@ -180,6 +180,30 @@ def book_rows_function(comparison: pd.DataFrame):
     return book_rows
 
 
+def book_rankings_function(comparison: pd.DataFrame, cores: Mapping[str, int]):
+    """``book_rankings(experiment)``: each source's methods from fastest to slowest at its own cores.
+
+    Sources compare at the largest worker count they measured that does not
+    exceed their physical cores (``cores``), so every ranking is the one its
+    machine could give at full use. ``same`` says whether it matches ours.
+    """
+
+    def book_rankings(experiment: str) -> list[dict[str, Any]]:
+        frame = comparison[(comparison["experiment"] == experiment) & (comparison["workers"] > 1)]
+        rankings = []
+        for source, rows in frame.groupby("source", sort=False):
+            fitting = rows[rows["workers"] <= cores.get(source, 1)]
+            if fitting.empty:
+                continue
+            at = int(fitting["workers"].max())
+            ranked = fitting[fitting["workers"] == at].sort_values("seconds")
+            rankings.append({"source": source, "workers": at, "methods": list(ranked["method"])})
+        ours = next((r["methods"] for r in rankings if r["source"] == OURS), None)
+        return [{**r, "same": r["methods"] == ours} for r in rankings]
+
+    return book_rankings
+
+
 def build_context(
     *,
     summary: pd.DataFrame,
@@ -207,6 +231,8 @@ def build_context(
         "comparison": comparison.to_dict("records"),
         "claims": claims.to_dict("records"),
         "book_rows": book_rows_function(comparison),
+        "book_rankings": book_rankings_function(
+            comparison, {**book_meta["physical_cores"], OURS: min(run["machine"]["physical_cores"], run["machine"]["usable_cpus"])}),
         "book_sources": list(dict.fromkeys(comparison["source"])),
         "ours": OURS,
         "overlaps": overlaps,

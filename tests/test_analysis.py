@@ -76,3 +76,26 @@ def test_overlapping_trials_are_found():
     table.loc[2, "started_at"] = table.loc[1, "ended_at"] - 0.5
     clashes = overlapping_trials(table)
     assert list(clashes["round"]) == [2]
+
+
+def test_karp_flatt_serial_fraction():
+    from report.analysis import karp_flatt
+
+    assert karp_flatt(4.0, 4) == pytest.approx(0.0)  # perfect division
+    assert karp_flatt(1.0, 4) == pytest.approx(1.0)  # nothing divided
+    # Amdahl with a 10% serial part on 4 workers: S = 1 / (0.1 + 0.9 / 4)
+    assert karp_flatt(1 / (0.1 + 0.9 / 4), 4) == pytest.approx(0.1)
+
+
+def test_serial_fraction_is_reported_for_parallel_points():
+    table = trials([("serial", 1, 4.0, True)] * 3 + [("processes", 2, 2.5, True)] * 3)
+    summary = summarize(table, SETTINGS).set_index(["method", "workers"])
+    assert summary.loc[("processes", 2), "serial_fraction"] == pytest.approx((2.5 / 4.0 - 0.5) / 0.5)
+    assert np.isnan(summary.loc[("serial", 1), "serial_fraction"])
+
+
+def test_steadily_rising_times_are_flagged_as_drift():
+    rising = trials([("serial", 1, s, True) for s in (1.00, 1.01, 1.02, 1.03, 1.04, 1.05)])
+    flat = trials([("serial", 1, s, True) for s in (1.00, 1.03, 1.01, 1.04, 1.02, 1.03)])
+    assert "drift: times rise" in summarize(rising, SETTINGS).iloc[0]["flags"]
+    assert "drift" not in summarize(flat, SETTINGS).iloc[0]["flags"]
