@@ -1,0 +1,215 @@
+"""The chapter's conclusions about verifying primes with a shared stop flag, as tests on our data.
+
+The flag methods differ where a flag is set: on the non-primes whose factors
+are all beyond the serial pass (the book's "large factors" numbers), so the
+timing claims compare methods on those numbers. Each number gets its own ratio
+of medians (the same workers, the same number); a claim's figure is the
+geometric mean of these ratios over the numbers, so that every number counts
+alike whatever its size, with a bootstrap interval that resamples each point's
+trials.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from experiments.ipc import START_METHODS, is_prime
+from report.analysis import bootstrap_medians, percentile_interval
+from report.book.ipc import load_book, number_roles
+from report.claims.common import Claim, Evidence, Measurements, MissingPoint, above, below, within
+
+#: The edition whose numbers stand beside ours (4 processes); the naive pool appears in the 1st edition only.
+EDITION = "ed2"
+NAIVE_EDITION = "ed1"
+
+#: Methods that share a stop flag, in the order the report lists them.
+FLAG_METHODS = ("manager", "redis", "rawvalue", "mmap", "mmap_lookahead", "mmap_redux", "event", "shared_memory")
+MEMORY_FLAGS = ("rawvalue", "mmap")
+
+#: How the times of several methods make one: ``np.maximum`` (the slower) or ``np.minimum`` (the faster).
+Pick = np.ufunc
+
+
+def _rows(m: Measurements, experiment: str, method: str, workers: int, number: int):
+    frame = m.trials
+    return frame[(frame["experiment"] == experiment) & (frame["method"] == method) & (frame["workers"] == workers)
+                 & (frame["number"] == number)]
+
+
+def _workers(m: Measurements, methods: Sequence[str]) -> int:
+    """The pool size to compare ``methods`` at: the most workers at or below the cores that they all have."""
+    common = set.intersection(*(set(m.workers("ipc_flags", method)) for method in methods))
+    several = sorted(w for w in common if w >= 2)
+    if not several:
+        raise MissingPoint(f"ipc_flags has no pool size of two or more workers shared by {', '.join(methods)}")
+    below_cores = [w for w in several if w <= m.cores]
+    return below_cores[-1] if below_cores else several[0]
+
+
+def large_factor_numbers(m: Measurements) -> list[int]:
+    """The ``ipc_flags`` non-primes whose factors are all beyond the serial pass (the book's "large factors")."""
+    frame = m.trials[m.trials["experiment"] == "ipc_flags"]
+    numbers = []
+    for number, rows in frame.groupby("number"):
+        prime = is_prime(int(number))
+        numbers.append((int(number), prime, None if prime else float(rows["factor"].min())))
+    roles = number_roles(numbers)
+    large = sorted(n for n, role in roles.items() if role.startswith("large factors"))
+    if not large:
+        raise MissingPoint("ipc_flags measured no non-prime whose factors are beyond the serial pass")
+    return large
+
+
+def _time(m: Measurements, workers: int, number: int, methods: Sequence[str], pick: Pick,
+          every: bool = True) -> tuple[float, np.ndarray]:
+    """The median time of ``methods`` reduced with ``pick``, and its bootstrap resamples.
+
+    Every method must have been timed at the point, or with ``every=False`` at least one.
+    """
+    value, resamples = None, None
+    for method in methods:
+        seconds = _rows(m, "ipc_flags", method, workers, number)["seconds"].to_numpy(dtype=float)
+        if len(seconds) == 0 and not every:
+            continue
+        if len(seconds) == 0:
+            raise MissingPoint(f"no timed trial of ipc_flags.{method} at {workers} workers for {number}")
+        boot = bootstrap_medians(seconds, m.settings.bootstrap_resamples, m.rng)
+        median = float(np.median(seconds))
+        value = median if value is None else float(pick(value, median))
+        resamples = boot if resamples is None else pick(resamples, boot)
+    if value is None:
+        raise MissingPoint(f"no timed trial of {', '.join(methods)} in ipc_flags at {workers} workers for {number}")
+    return value, resamples
+
+
+def _ratio(m: Measurements, numerators: Sequence[str], denominators: Sequence[str], pick_numerator: Pick = np.maximum,
+           pick_denominator: Pick = np.maximum, every_denominator: bool = True) -> tuple[float, float, float, int, int]:
+    """Geometric mean over the large-factor numbers of numerator time / denominator time, with its interval.
+
+    ``pick_*`` reduce several methods' times to one (the slower, the faster); with ``every_denominator=False``
+    the denominator is over those of its methods that were timed at each point.
+    """
+    workers = _workers(m, (*numerators, *denominators) if every_denominator else numerators)
+    numbers = large_factor_numbers(m)
+    logs, resampled = [], []
+    for number in numbers:
+        top, top_boot = _time(m, workers, number, numerators, pick_numerator)
+        bottom, bottom_boot = _time(m, workers, number, denominators, pick_denominator, every_denominator)
+        logs.append(np.log(top / bottom))
+        resampled.append(np.log(top_boot / bottom_boot))
+    low, high = percentile_interval(np.exp(np.mean(resampled, axis=0)), m.settings.confidence)
+    return float(np.exp(np.mean(logs))), low, high, workers, len(numbers)
+
+
+def _where(workers: int, count: int) -> str:
+    numbers = "the non-prime" if count == 1 else f"the {count} non-primes"
+    return f"{numbers} with large factors, {workers} workers"
+
+
+def book_ratio(source: str, numerators: Sequence[str], denominators: Sequence[str], pick_numerator: Pick = np.maximum,
+               pick_denominator: Pick = np.maximum) -> float:
+    """The same geometric mean of ratios over the book's two non-primes with large factors."""
+    book = load_book()
+    book = book[(book["source"] == source) & book["role"].str.startswith("large factors")]
+    seconds = book.pivot_table(index="role", columns="method", values="seconds")
+    top = pick_numerator.reduce(seconds[list(numerators)].to_numpy(), axis=1)
+    bottom = pick_denominator.reduce(seconds[list(denominators)].to_numpy(), axis=1)
+    return float(np.exp(np.mean(np.log(top / bottom))))
+
+
+def _book_processes(source: str) -> int:
+    return int(load_book().query("source == @source")["workers"].iloc[0])
+
+
+def rawvalue_matches_mmap(m: Measurements) -> Evidence:
+    value, low, high, w, count = _ratio(m, ("rawvalue",), ("mmap",))
+    book = book_ratio(EDITION, ("rawvalue",), ("mmap",))
+    return Evidence(within(0.8, 1.25, value, low, high), f"RawValue time over mmap time, {_where(w, count)} (0.8–1.25?)",
+                    value, low, high, f"{book:.2f}× with {_book_processes(EDITION)} processes ({EDITION})")
+
+
+def _slower_than_memory_flags(m: Measurements, method: str, label: str) -> Evidence:
+    value, low, high, w, count = _ratio(m, (method,), MEMORY_FLAGS)
+    book = book_ratio(EDITION, (method,), MEMORY_FLAGS)
+    return Evidence(above(1.0, value, low, high),
+                    f"{label} time over the slower of RawValue and mmap, {_where(w, count)} (above 1?)",
+                    value, low, high, f"{book:.2f}× with {_book_processes(EDITION)} processes ({EDITION})")
+
+
+def memory_flags_beat_manager(m: Measurements) -> Evidence:
+    return _slower_than_memory_flags(m, "manager", "Manager")
+
+
+def memory_flags_beat_redis(m: Measurements) -> Evidence:
+    return _slower_than_memory_flags(m, "redis", "Redis")
+
+
+def redux_is_the_fastest_flag(m: Measurements) -> Evidence:
+    timed = set(m.trials.loc[m.trials["experiment"] == "ipc_flags", "method"])
+    others = [method for method in FLAG_METHODS if method != "mmap_redux" and method in timed]
+    if not others:
+        raise MissingPoint("ipc_flags timed no flag method beside mmap_redux")
+    value, low, high, w, count = _ratio(m, ("mmap_redux",), others, pick_denominator=np.minimum, every_denominator=False)
+    book_others = [method for method in ("manager", "redis", "rawvalue", "mmap") if method in others]
+    book = book_ratio(EDITION, ("mmap_redux",), book_others or ("mmap",), pick_denominator=np.minimum)
+    return Evidence(below(1.05, value, low, high),
+                    f"mmap redux time over the fastest of the {len(others)} other flag methods, {_where(w, count)} "
+                    "(below 1.05?)", value, low, high,
+                    f"{book:.2f}× over the fastest of {len(book_others or ['mmap'])} with {_book_processes(EDITION)} "
+                    f"processes ({EDITION})")
+
+
+def a_flag_stops_the_pool_early(m: Measurements) -> Evidence:
+    value, low, high, w, count = _ratio(m, ("mmap",), ("naive_pool",))
+    book = book_ratio(NAIVE_EDITION, ("mmap",), ("naive_pool",))
+    return Evidence(below(1.0, value, low, high), f"mmap flag time over naive pool time, {_where(w, count)} (below 1?)",
+                    value, low, high, f"{book:.2f}× with {_book_processes(NAIVE_EDITION)} processes ({NAIVE_EDITION})")
+
+
+def flags_stop_under_every_start_method(m: Measurements) -> Evidence:
+    """Share of flag-method trials that stopped every worker early, in the worst of spawn and forkserver."""
+    frame = m.trials
+    frame = frame[(frame["experiment"] == "ipc_contexts") & frame["method"].isin(FLAG_METHODS)]
+    if frame.empty:
+        raise MissingPoint("ipc_contexts measured no flag method")
+    frame = frame.dropna(subset=["stopped_early"])  # a factor found by the pool: primes and small factors are n/a
+    contexts = [c for c in START_METHODS if c != "fork" and c in set(frame["context"])]
+    if not contexts:
+        raise MissingPoint("ipc_contexts has no flag-method trial under spawn or forkserver in which the pool found a factor")
+    shares, resampled = [], []
+    for context in contexts:
+        stopped = frame.loc[frame["context"] == context, "stopped_early"].to_numpy(dtype=float)
+        picks = m.rng.integers(0, len(stopped), size=(m.settings.bootstrap_resamples, len(stopped)))
+        shares.append(float(stopped.mean()))
+        resampled.append(stopped[picks].mean(axis=1))
+    worst = int(np.argmin(shares))
+    low, high = percentile_interval(np.min(resampled, axis=0), m.settings.confidence)
+    return Evidence(above(0.5, shares[worst], low, high),
+                    f"share of flag-method trials under {' and '.join(contexts)} in which every worker stopped early, "
+                    f"the lower of the two ({contexts[worst]}; above 50%?)" if len(contexts) > 1 else
+                    f"share of flag-method trials under {contexts[0]} in which every worker stopped early (above 50%?)",
+                    shares[worst], low, high, "not measured (the book ran under fork only)")
+
+
+CLAIMS = (
+    Claim("rawvalue-like-mmap", "ipc_flags", "ipc_flags",
+          "A RawValue flag and an mmap flag, both one byte of shared memory, stop the search about equally fast.",
+          rawvalue_matches_mmap),
+    Claim("memory-flags-beat-manager", "ipc_flags", "ipc_flags",
+          "A flag in shared memory (RawValue or mmap) is faster than one kept by a Manager process.",
+          memory_flags_beat_manager),
+    Claim("memory-flags-beat-redis", "ipc_flags", "ipc_flags",
+          "A flag in shared memory (RawValue or mmap) is faster than one kept in Redis.",
+          memory_flags_beat_redis),
+    Claim("mmap-redux-fastest", "ipc_flags", "ipc_flags",
+          "The unrolled mmap loop, which reads the flag only between blocks of candidates, is the fastest flag method on "
+          "non-primes.", redux_is_the_fastest_flag),
+    Claim("flag-stops-early", "ipc_flags", "ipc_flags",
+          "On a non-prime with large factors, a shared flag lets the other workers stop as soon as one finds a factor, "
+          "which the naive pool cannot do.", a_flag_stops_the_pool_early),
+    Claim("flags-stop-under-spawn", "ipc_contexts", "ipc_contexts",
+          "Handed over through the pool's initializer, the flag still stops the workers early under spawn and "
+          "forkserver, not only under fork.", flags_stop_under_every_start_method),
+)
