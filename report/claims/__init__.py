@@ -14,10 +14,10 @@ from typing import Any
 import pandas as pd
 
 from report.analysis import AnalysisSettings
-from report.claims import ipc, pi
+from report.claims import ipc, locking, pi, primes, sharing
 from report.claims.common import NOT_RUN, Claim, Evidence, Measurements, MissingPoint
 
-FAMILIES = (pi, ipc)
+FAMILIES = (pi, primes, ipc, sharing, locking)
 
 CLAIMS: tuple[Claim, ...] = tuple(claim for family in FAMILIES for claim in family.CLAIMS)
 
