@@ -14,10 +14,10 @@ from typing import Any
 import pandas as pd
 
 from report.analysis import AnalysisSettings
-from report.claims import pi
+from report.claims import locking, pi, sharing
 from report.claims.common import NOT_RUN, Claim, Evidence, Measurements, MissingPoint
 
-FAMILIES = (pi,)
+FAMILIES = (pi, sharing, locking)
 
 CLAIMS: tuple[Claim, ...] = tuple(claim for family in FAMILIES for claim in family.CLAIMS)
 
