@@ -271,6 +271,7 @@ def run_trials(
                 detail = f" {row['error']}" if row["error"] else ""
                 print(
                     f"[{experiment.name}] {done}/{total} {phase}: {point.method} workers={point.workers}"
+                    f"{''.join(f' {name}={value}' for name, value in point.params.items())}"
                     f" {row['seconds']:.3f} s {mark}{detail}",
                     file=progress,
                     flush=True,
