@@ -78,15 +78,29 @@ class Measurements:
             raise MissingPoint(f"{experiment}.{method} has no point at or below {count} workers")
         return max(below)
 
-    def column(self, column: str, experiment: str, method: str, workers: int = 1, *, correct_only: bool = True) -> np.ndarray:
+    def rows(self, experiment: str, method: str, workers: int | None = None, *, correct_only: bool = True,
+             **params: Any) -> pd.DataFrame:
+        """Timed trials of one method, at ``workers`` (any if None) and the given parameter values (may be empty)."""
         frame = self.trials if correct_only else self.all_trials
-        rows = frame[(frame["experiment"] == experiment) & (frame["method"] == method) & (frame["workers"] == workers)]
+        keep = (frame["experiment"] == experiment) & (frame["method"] == method)
+        if workers is not None:
+            keep &= frame["workers"] == workers
+        for name, value in params.items():
+            if name not in frame:
+                raise MissingPoint(f"{experiment} has no parameter {name}")
+            keep &= frame[name] == value
+        return frame[keep.fillna(False).astype(bool)]
+
+    def column(self, column: str, experiment: str, method: str, workers: int = 1, *, correct_only: bool = True,
+               **params: Any) -> np.ndarray:
+        rows = self.rows(experiment, method, workers, correct_only=correct_only, **params)
         if rows.empty:
-            raise MissingPoint(f"no timed trial of {experiment}.{method} at {workers} workers")
+            where = "".join(f", {name} {value}" for name, value in params.items())
+            raise MissingPoint(f"no timed trial of {experiment}.{method} at {workers} workers{where}")
         return rows[column].to_numpy(dtype=float)
 
-    def times(self, experiment: str, method: str, workers: int = 1) -> np.ndarray:
-        return self.column("seconds", experiment, method, workers)
+    def times(self, experiment: str, method: str, workers: int = 1, **params: Any) -> np.ndarray:
+        return self.column("seconds", experiment, method, workers, **params)
 
     def ratio(self, numerator: np.ndarray, denominator: np.ndarray) -> tuple[float, float, float]:
         """median(numerator) / median(denominator), with its bootstrap interval."""

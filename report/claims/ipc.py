@@ -32,12 +32,6 @@ MEMORY_FLAGS = ("rawvalue", "mmap")
 Pick = np.ufunc
 
 
-def _rows(m: Measurements, experiment: str, method: str, workers: int, number: int):
-    frame = m.trials
-    return frame[(frame["experiment"] == experiment) & (frame["method"] == method) & (frame["workers"] == workers)
-                 & (frame["number"] == number)]
-
-
 def _workers(m: Measurements, methods: Sequence[str]) -> int:
     """The pool size to compare ``methods`` at: the most workers at or below the cores that they all have."""
     common = set.intersection(*(set(m.workers("ipc_flags", method)) for method in methods))
@@ -70,7 +64,7 @@ def _time(m: Measurements, workers: int, number: int, methods: Sequence[str], pi
     """
     value, resamples = None, None
     for method in methods:
-        seconds = _rows(m, "ipc_flags", method, workers, number)["seconds"].to_numpy(dtype=float)
+        seconds = m.rows("ipc_flags", method, workers, number=number)["seconds"].to_numpy(dtype=float)
         if len(seconds) == 0 and not every:
             continue
         if len(seconds) == 0:

@@ -10,7 +10,6 @@ margin above 1.
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from experiments.primes import chunk_count, pool_default_chunksize
@@ -24,27 +23,6 @@ CHUNK_EDITIONS = ("ed1", "ed3")
 # --- our points ----------------------------------------------------------------------
 
 
-def _rows(m: Measurements, experiment: str, method: str, workers: int | None = None, **params: int) -> pd.DataFrame:
-    """Timed, correct trials of one method, at ``workers`` (any if None) and the given parameter values."""
-    frame = m.trials
-    keep = (frame["experiment"] == experiment) & (frame["method"] == method)
-    if workers is not None:
-        keep &= frame["workers"] == workers
-    for name, value in params.items():
-        if name not in frame:
-            raise MissingPoint(f"{experiment} has no parameter {name}")
-        keep &= frame[name] == value
-    return frame[keep]
-
-
-def _times(m: Measurements, experiment: str, method: str, workers: int, **params: int) -> np.ndarray:
-    rows = _rows(m, experiment, method, workers, **params)
-    if rows.empty:
-        where = ", ".join(f"{k} {v}" for k, v in params.items())
-        raise MissingPoint(f"no timed trial of {experiment}.{method} at {workers} workers{', ' + where if where else ''}")
-    return rows["seconds"].to_numpy(dtype=float)
-
-
 def _sweep_workers(m: Measurements, experiment: str, method: str) -> int:
     """The worker count of a sweep closest to the physical cores from below (else the smallest measured)."""
     try:
@@ -55,7 +33,7 @@ def _sweep_workers(m: Measurements, experiment: str, method: str) -> int:
 
 def _medians(m: Measurements, experiment: str, method: str, workers: int, swept: str) -> pd.Series:
     """Median time per value of the swept parameter, fastest first."""
-    rows = _rows(m, experiment, method, workers)
+    rows = m.rows(experiment, method, workers)
     if rows.empty or swept not in rows:
         raise MissingPoint(f"{experiment}.{method} was not measured at {workers} workers")
     return rows.groupby(swept)["seconds"].median().sort_values()
@@ -65,8 +43,8 @@ def _ratio_to_best(m: Measurements, experiment: str, value: int) -> tuple[int, i
     """Time at chunk size ``value`` over the time at the fastest measured chunk size, numbers in order."""
     w = _sweep_workers(m, experiment, "ordered")
     best = int(_medians(m, experiment, "ordered", w, "chunksize").index[0])
-    ratio = m.ratio(_times(m, experiment, "ordered", w, chunksize=value),
-                    _times(m, experiment, "ordered", w, chunksize=best))
+    ratio = m.ratio(m.times(experiment, "ordered", w, chunksize=value),
+                    m.times(experiment, "ordered", w, chunksize=best))
     return w, best, ratio
 
 
@@ -118,7 +96,7 @@ def chunk_of_one_is_slowest(m: Measurements) -> Evidence:
 def large_chunks_lose_balance(m: Measurements) -> Evidence:
     w = _sweep_workers(m, "primes_chunksize", "ordered")
     sizes = [s for s in _medians(m, "primes_chunksize", "ordered", w, "chunksize").index if s > 0]
-    count = int(_rows(m, "primes_chunksize", "ordered", w)["count"].iloc[0])
+    count = int(m.rows("primes_chunksize", "ordered", w)["count"].iloc[0])
     default = pool_default_chunksize(count, w)
     largest = int(max(sizes))
     if largest <= default:
@@ -140,7 +118,7 @@ def default_chunksize_is_near_best(m: Measurements) -> Evidence:
 
 def _best_workers(m: Measurements, experiment: str, method: str) -> int:
     """The measured worker count where a method was fastest."""
-    rows = _rows(m, experiment, method)
+    rows = m.rows(experiment, method)
     if rows.empty:
         raise MissingPoint(f"{experiment}.{method} was not measured")
     return int(rows.groupby("workers")["seconds"].median().idxmin())
@@ -189,8 +167,8 @@ def chunk_minima_at_worker_multiples(m: Measurements) -> Evidence:
     w = _sweep_workers(m, "primes_chunks", "ordered")
     if w < 2:
         raise MissingPoint("primes_chunks was not measured with two or more workers")
-    value, low, high = m.ratio(_times(m, "primes_chunks", "ordered", w, chunks=w),
-                               _times(m, "primes_chunks", "ordered", w, chunks=w + 1))
+    value, low, high = m.ratio(m.times("primes_chunks", "ordered", w, chunks=w),
+                               m.times("primes_chunks", "ordered", w, chunks=w + 1))
     book = _book_chunk("primes_chunks")
     parts = []
     for edition in CHUNK_EDITIONS:

@@ -22,8 +22,7 @@ SHARED = ("array", "rawarray", "shared_memory")
 
 def _point(m: Measurements, experiment: str, method: str, workers: int) -> pd.DataFrame:
     """Timed, correct trials of a point, at every array size."""
-    frame = m.trials
-    rows = frame[(frame["experiment"] == experiment) & (frame["method"] == method) & (frame["workers"] == workers)]
+    rows = m.rows(experiment, method, workers)
     if rows.empty:
         raise MissingPoint(f"no timed trial of {experiment}.{method} at {workers} workers")
     return rows
