@@ -7,10 +7,10 @@ module, and adding a family is one line here (plus its config section).
 
 from __future__ import annotations
 
-from experiments import ipc, locking, pi, primes, sharing
+from experiments import ipc, locking, pi, primes, sharing, startup
 from experiments.spec import Experiment
 
-FAMILIES = (pi, primes, ipc, sharing, locking)
+FAMILIES = (pi, startup, primes, ipc, sharing, locking)
 
 EXPERIMENTS: dict[str, Experiment] = {
     experiment.name: experiment for family in FAMILIES for experiment in family.EXPERIMENTS

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import matplotlib
 
-from report.figures import ipc, locking, pi, primes, sharing
+from report.figures import ipc, locking, pi, primes, sharing, startup
 from report.figures.common import SVG_RC, FigureInputs, FigureSpec
 
-FAMILIES = (pi, primes, ipc, sharing, locking)
+FAMILIES = (pi, startup, primes, ipc, sharing, locking)
 
 FIGURES: tuple[FigureSpec, ...] = tuple(spec for family in FAMILIES for spec in family.FIGURES)
 
