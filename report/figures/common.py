@@ -163,3 +163,17 @@ def draw_grouped_bars(ax: Axes, points: pd.DataFrame, experiment: str, values: p
 
 def percent_axis(ax: Axes) -> None:
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+
+
+def draw_time_bars(inputs: FigureInputs, experiment: str, *, log: bool = False, width: float = 6) -> Figure:
+    """Median time per method as bars with 95% intervals, grouped by worker count."""
+    points = points_of(inputs, experiment)
+    figure = Figure(figsize=(width, 3), layout="constrained")
+    ax = figure.subplots()
+    draw_grouped_bars(ax, points, experiment, points["median_seconds"],
+                      errors=interval(points, "median_seconds", "ci_low", "ci_high"))
+    if log:
+        ax.set_yscale("log")
+    ax.set_ylabel("median wall time (s), 95% CI")
+    ax.legend(fontsize=8, frameon=False)
+    return figure

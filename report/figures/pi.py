@@ -13,7 +13,7 @@ from report.figures.common import (
     FigureSpec,
     draw_grouped_bars,
     draw_scaling,
-    interval,
+    draw_time_bars,
     method_label,
     percent_axis,
     points_of,
@@ -55,15 +55,7 @@ def draw_pi_numpy(inputs: FigureInputs) -> Figure:
 
 def draw_pi_cache(inputs: FigureInputs) -> Figure:
     """joblib Memory: the first call computes, the second reads the cache."""
-    points = points_of(inputs, "pi_cache")
-    figure = Figure(figsize=(5.5, 3), layout="constrained")
-    ax = figure.subplots()
-    draw_grouped_bars(ax, points, "pi_cache", points["median_seconds"],
-                      errors=interval(points, "median_seconds", "ci_low", "ci_high"))
-    ax.set_yscale("log")
-    ax.set_ylabel("median wall time (s), 95% CI")
-    ax.legend(fontsize=8, frameon=False)
-    return figure
+    return draw_time_bars(inputs, "pi_cache", log=True, width=5.5)
 
 
 def draw_seeding(inputs: FigureInputs) -> Figure:
