@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             darts=config["report"]["darts"],
             core_samples=read_table(args.cores),
             smallest_factor_bound=config["report"]["smallest_factor_bound"],
+            confidence=config["analysis"]["confidence"],
         )
         draw_figures(inputs, args.names, args.folder)
     elif args.step == "html":

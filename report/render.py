@@ -241,6 +241,8 @@ def build_context(
         "jobs": jobs,
         "job": first_job,
         "config": config,
+        # the confidence level of every interval, as the prose and tables name it
+        "ci": format_percent(config["analysis"]["confidence"]),
         "config_yaml": yaml.safe_dump(dict(config), sort_keys=False),
         "figures": {name: figure_markup(figures_dir, name) for name in figure_names},
         "figure_titles": titles,

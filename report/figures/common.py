@@ -33,6 +33,11 @@ class FigureInputs:
     darts: int
     core_samples: pd.DataFrame | None = None
     smallest_factor_bound: int = 10_000_000
+    confidence: float = 0.95
+
+    def time_label(self, *, log: bool = False) -> str:
+        """Y-axis label for median times with their confidence intervals."""
+        return f"median wall time (s){', log scale' if log else ''}, {self.confidence:.0%} CI"
 
 
 @dataclass(frozen=True)
@@ -124,7 +129,7 @@ def draw_scaling(inputs: FigureInputs, experiment: str) -> Figure:
         workers_axis(ax, workers)
         mark_cpus(ax, inputs.cpus)
         ax.set_ylim(bottom=0)
-    time_ax.set_ylabel("median wall time (s), 95% CI")
+    time_ax.set_ylabel(inputs.time_label())
     speed_ax.set_ylabel(f"speedup over {method_label(experiment, spec.baseline)}")
     time_ax.set_title("time")
     speed_ax.set_title("speedup")
@@ -166,7 +171,7 @@ def percent_axis(ax: Axes) -> None:
 
 
 def draw_time_bars(inputs: FigureInputs, experiment: str, *, log: bool = False, width: float = 6) -> Figure:
-    """Median time per method as bars with 95% intervals, grouped by worker count."""
+    """Median time per method as bars with confidence intervals, grouped by worker count."""
     points = points_of(inputs, experiment)
     figure = Figure(figsize=(width, 3), layout="constrained")
     ax = figure.subplots()
@@ -174,6 +179,6 @@ def draw_time_bars(inputs: FigureInputs, experiment: str, *, log: bool = False, 
                       errors=interval(points, "median_seconds", "ci_low", "ci_high"))
     if log:
         ax.set_yscale("log")
-    ax.set_ylabel("median wall time (s), 95% CI")
+    ax.set_ylabel(inputs.time_label())
     ax.legend(fontsize=8, frameon=False)
     return figure

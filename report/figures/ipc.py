@@ -36,13 +36,13 @@ def _number_labels(points: pd.DataFrame) -> dict[int, str]:
     return {number: f"{roles[number]}\n{number}" for number in in_role_order(roles)}
 
 
-def _time_bars(ax, points: pd.DataFrame, experiment: str, **grouping) -> None:
+def _time_bars(ax, inputs: FigureInputs, points: pd.DataFrame, experiment: str, **grouping) -> None:
     # bars and legend in the methods' order, whatever order the trials ran in
     points = points.sort_values("method", key=lambda names: names.map(METHOD_ORDER.get), kind="stable")
     draw_grouped_bars(ax, points, experiment, points["median_seconds"], colors=IPC_COLORS,
                       errors=interval(points, "median_seconds", "ci_low", "ci_high"), **grouping)
     ax.set_yscale("log")
-    ax.set_ylabel("median wall time (s), 95% CI")
+    ax.set_ylabel(inputs.time_label())
 
 
 def draw_ipc_flags(inputs: FigureInputs) -> Figure:
@@ -51,7 +51,7 @@ def draw_ipc_flags(inputs: FigureInputs) -> Figure:
     labels = _number_labels(points)
     figure = Figure(figsize=(10, 4.2), layout="constrained")
     ax = figure.subplots()
-    _time_bars(ax, points, "ipc_flags", group="number", order=list(labels), group_label=labels.get)
+    _time_bars(ax, inputs, points, "ipc_flags", group="number", order=list(labels), group_label=labels.get)
     ax.tick_params(axis="x", labelsize=7)
     figure.legend(*ax.get_legend_handles_labels(), loc="outside right upper", fontsize=7, frameon=False)
     return figure
@@ -66,7 +66,7 @@ def draw_ipc_contexts(inputs: FigureInputs) -> Figure:
     axes = np.atleast_1d(figure.subplots(len(numbers), 1, sharey=True))
     contexts = [c for c in START_METHODS if c in set(points["context"])]
     for ax, number in zip(axes, numbers):
-        _time_bars(ax, points[points["number"] == number], "ipc_contexts", group="context", order=contexts)
+        _time_bars(ax, inputs, points[points["number"] == number], "ipc_contexts", group="context", order=contexts)
         ax.set_title(labels[number].replace("\n", ": "), fontsize=9)
     figure.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", fontsize=7, frameon=False)
     return figure

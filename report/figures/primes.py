@@ -31,7 +31,7 @@ def draw_primes_pool(inputs: FigureInputs) -> Figure:
 
 
 def _sweep_lines(ax: Axes, points: pd.DataFrame, experiment: str, x: str) -> None:
-    """One line with 95% error bars per method and worker count, against column ``x``."""
+    """One line with confidence-interval error bars per method and worker count, against column ``x``."""
     several = points["workers"].nunique() > 1
     for (method, workers), rows in points.groupby(["method", "workers"], sort=False):
         rows = rows.sort_values(x)
@@ -60,7 +60,7 @@ def draw_primes_chunksize(inputs: FigureInputs) -> Figure:
     ax.set_xscale("log")
     ax.set_ylim(bottom=0)
     ax.set_xlabel("chunk size (numbers per task), log scale")
-    ax.set_ylabel("median wall time (s), 95% CI")
+    ax.set_ylabel(inputs.time_label())
     ax.legend(fontsize=8, frameon=False, loc="lower left")
     return figure
 
@@ -78,7 +78,7 @@ def draw_primes_chunks(inputs: FigureInputs) -> Figure:
     ax.set_xticks(range(1, most + 1, max(1, most // 16)))
     ax.set_ylim(bottom=0)
     ax.set_xlabel("number of chunks (dotted: multiples of the worker count)")
-    ax.set_ylabel("median wall time (s), 95% CI")
+    ax.set_ylabel(inputs.time_label())
     ax.legend(fontsize=8, frameon=False)
     return figure
 
@@ -96,7 +96,7 @@ def draw_primes_queue(inputs: FigureInputs) -> Figure:
                       errors=interval(points[parallel], "median_seconds", "ci_low", "ci_high"))
     draw_one_worker_lines(ax, points[~parallel], "primes_queue")
     ax.set_yscale("log")
-    ax.set_ylabel("median wall time (s), log scale, 95% CI")
+    ax.set_ylabel(inputs.time_label(log=True))
     ax.legend(fontsize=7, frameon=False, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.12))
     return figure
 
