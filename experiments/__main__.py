@@ -1,16 +1,22 @@
 """Command line for one timed job: ``python -m experiments run EXPERIMENT ...``.
 
-Snakemake calls this once per experiment; it can be run by hand with the same
-arguments. Trials stream to ``<output>.partial.jsonl`` as they finish, so a crash
-loses nothing measured; the CSV appears only when every trial is done.
+Snakemake calls this once per experiment and interpreter; it can be run by hand
+with the same arguments. Trials stream to ``<output>.partial.jsonl`` as they
+finish, so a crash loses nothing measured; the CSV appears only when every trial
+is done. With ``--python``, the job runs on that interpreter instead (this
+process becomes it); an interpreter that cannot run it leaves empty outputs and
+a provenance file that says why, so the report notes it as skipped.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
+import shutil
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 from experiments.machine import THREAD_VARIABLES  # imports no numpy
@@ -30,7 +36,48 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     run.add_argument("--start-method", default=None, choices=["fork", "spawn", "forkserver"])
     run.add_argument("--blas-threads", type=int, default=1, help="value of the BLAS/OpenMP thread variables")
     run.add_argument("--memory-interval", type=float, default=0.2, help="seconds between memory samples; 0 for none")
+    run.add_argument("--interpreter", default="main", help="the grid's name for the interpreter the job runs on")
+    run.add_argument("--python", help="run the job on this Python executable instead of this one")
+    run.add_argument("--machine-id", help="the run's machine folder (given to jobs on other interpreters)")
     return parser.parse_args(argv)
+
+
+def write_csv(path: Path, rows: list[dict], columns: Iterable[str] = ()) -> None:
+    """Rows as CSV, with the union of their keys as columns (``columns`` first)."""
+    names = list(dict.fromkeys([*columns, *(key for row in rows for key in row)]))
+    with path.open("w", newline="") as stream:
+        writer = csv.DictWriter(stream, fieldnames=names)
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def run_on_other_interpreter(args: argparse.Namespace, argv: list[str]) -> int:
+    """Become ``args.python`` running this same job, or record why it cannot."""
+    from experiments.cores import CORE_COLUMNS
+    from experiments.harness import TRIAL_COLUMNS
+    from experiments.interpreters import Unusable, child_environment, probe
+    from experiments.machine import collect_machine_info, machine_id
+
+    try:
+        probe(args.python)
+    except Unusable as reason:
+        ProgressStream(args.log).write(f"[{args.experiment}] skipped on interpreter {args.interpreter}: {reason}\n")
+        for path in (args.output, args.cores):
+            path.parent.mkdir(parents=True, exist_ok=True)
+        write_csv(args.output, [], TRIAL_COLUMNS)
+        write_csv(args.cores, [], CORE_COLUMNS)
+        info = collect_machine_info()
+        args.provenance.write_text(json.dumps({
+            "experiment": args.experiment, "machine_id": machine_id(info), "machine": info,
+            "interpreter": {"name": args.interpreter, "executable": args.python},
+            "skipped": str(reason), "settings": json.loads(args.settings), "trials": 0, "failed_trials": 0,
+        }, indent=2) + "\n")
+        return 0
+    at = argv.index("--python")
+    rest = argv[:at] + argv[at + 2:]
+    executable = shutil.which(args.python)
+    sys.stderr.flush()
+    os.execve(executable, [executable, "-m", "experiments", *rest, "--machine-id", machine_id()], child_environment())
 
 
 class ProgressStream:
@@ -53,16 +100,18 @@ class ProgressStream:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
+    if args.python:
+        return run_on_other_interpreter(args, argv)
     # Before numpy is imported: thread pools of BLAS libraries size themselves at load.
     for name in THREAD_VARIABLES:
         os.environ[name] = str(args.blas_threads)
 
     import fasteners
-    import pandas as pd
 
     from experiments.cores import CORE_COLUMNS
-    from experiments.harness import run_trials
+    from experiments.harness import TRIAL_COLUMNS, run_trials
     from experiments.machine import collect_provenance
     from experiments.registry import EXPERIMENTS
 
@@ -85,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
         lock.acquire()
     try:
         partial.unlink(missing_ok=True)
-        provenance = collect_provenance(args.start_method)
+        provenance = collect_provenance(args.start_method, args.interpreter, args.machine_id)
         failures = run_trials(
             experiment,
             settings,
@@ -97,10 +146,10 @@ def main(argv: list[str] | None = None) -> int:
         )
     finally:
         lock.release()
-    provenance.update(experiment=experiment.name, settings=settings, trials=len(rows), failed_trials=failures)
+    provenance.update(experiment=experiment.name, settings=settings, skipped=None, trials=len(rows), failed_trials=failures)
     args.provenance.write_text(json.dumps(provenance, indent=2) + "\n")
-    pd.DataFrame(rows).to_csv(args.output, index=False)
-    pd.DataFrame(core_samples, columns=list(CORE_COLUMNS)).to_csv(args.cores, index=False)
+    write_csv(args.output, rows, TRIAL_COLUMNS)
+    write_csv(args.cores, core_samples, CORE_COLUMNS)
     partial.unlink()
     if failures:
         print(f"[{experiment.name}] {failures} trial(s) gave a wrong answer or failed; see {args.output}", file=sys.stderr)

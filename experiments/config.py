@@ -10,15 +10,15 @@ what is allowed.
 from __future__ import annotations
 
 import difflib
+import multiprocessing
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import jsonschema
 
+from experiments.interpreters import MAIN
 from experiments.registry import EXPERIMENTS
-
-#: Keys of an experiment's section that are not parameters of its work.
-GRID_KEYS = ("methods", "workers", "repeats", "warmup")
 
 
 class ConfigError(ValueError):
@@ -44,6 +44,8 @@ def explain_schema_error(error: jsonschema.ValidationError) -> str:
         hints = "".join(f" (did you mean {close[0]!r} for {name!r}?)" for name in unknown
                         if (close := difflib.get_close_matches(name, allowed, n=1)))
         message = f"unknown key(s) {', '.join(map(repr, unknown))}; allowed: {', '.join(allowed)}{hints}"
+    elif error.validator == "not":
+        message = f"{error.instance!r} is not allowed here"
     elif error.validator == "pattern" and error.schema.get("pattern") == "^auto$":
         message = f'{error.instance!r} is neither a list of worker counts nor "auto"'
     description = error.schema.get("description") if error.validator != "additionalProperties" else None
@@ -60,20 +62,27 @@ def default_workers(logical_cpus: int) -> list[int]:
     return sorted(counts)
 
 
-def _check_methods(name: str, methods: list[str]) -> None:
-    known = EXPERIMENTS[name].method_names
-    for index, method in enumerate(methods):
-        if method not in known:
-            close = difflib.get_close_matches(method, known, n=1)
+def _check_choices(where: str, values: list[str], allowed: list[str], what: str) -> None:
+    for index, value in enumerate(values):
+        if value not in allowed:
+            close = difflib.get_close_matches(value, allowed, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise ConfigError(
-                f"invalid configuration at experiments.{name}.methods[{index}]: {method!r} is not a method"
-                f" of {name}; allowed: {', '.join(known)}{hint}"
-            )
+            raise ConfigError(f"invalid configuration at {where}[{index}]: {value!r} is not {what};"
+                              f" allowed: {', '.join(allowed)}{hint}")
+
+
+def resolve_interpreters(config: Mapping[str, Any], base: Path) -> dict[str, str]:
+    """The grid's extra interpreters: name → executable, a relative path taken from ``base``.
+
+    A name without a slash stays a command looked up on PATH when the job runs.
+    """
+    return {name: str(base / executable) if "/" in executable and not Path(executable).is_absolute() else executable
+            for name, executable in config["interpreters"].items()}
 
 
 def resolve_experiments(config: Mapping[str, Any], *, logical_cpus: int) -> dict[str, dict[str, Any]]:
-    """Each configured experiment's complete settings: methods, workers, repeats, warmup, params.
+    """Each configured experiment's complete settings: methods, workers, repeats, warmup,
+    start methods (where the experiment has that axis), interpreters, params.
 
     ``config`` must already have passed the schema (which fills defaults).
     """
@@ -83,10 +92,17 @@ def resolve_experiments(config: Mapping[str, Any], *, logical_cpus: int) -> dict
             raise ConfigError(f"experiment {name!r} is in the schema but not in experiments/registry.py")
         settings = dict(section)
         settings.setdefault("methods", list(EXPERIMENTS[name].method_names))
-        _check_methods(name, settings["methods"])
+        _check_choices(f"experiments.{name}.methods", settings["methods"], list(EXPERIMENTS[name].method_names),
+                       f"a method of {name}")
         workers = settings.get("workers", config["workers"])
         settings["workers"] = default_workers(logical_cpus) if workers == "auto" else sorted(workers)
         settings.setdefault("repeats", config["repeats"])
         settings.setdefault("warmup", config["warmup"])
+        if "start_methods" in settings:
+            _check_choices(f"experiments.{name}.start_methods", settings["start_methods"],
+                           multiprocessing.get_all_start_methods(), "a start method this platform has")
+        settings.setdefault("interpreters", [MAIN])
+        _check_choices(f"experiments.{name}.interpreters", settings["interpreters"],
+                       [MAIN, *config["interpreters"]], f'"{MAIN}" or a name under the top-level key interpreters')
         resolved[name] = settings
     return resolved

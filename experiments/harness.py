@@ -24,6 +24,7 @@ from typing import Any, TextIO
 import psutil
 
 from experiments.cores import CoreSampler
+from experiments.machine import default_start_method
 from experiments.sampling import PeriodicSampler
 from experiments.spec import Experiment, Point
 
@@ -31,6 +32,7 @@ from experiments.spec import Experiment, Point
 #: extra measurements follow them.
 TRIAL_COLUMNS = (
     "experiment",
+    "start_method",
     "method",
     "workers",
     "round",
@@ -157,6 +159,7 @@ def time_trial(
     others. ``cores``, when given, samples per-core utilisation during the call.
     """
     method = experiment.method(point.method)
+    start_method = point.start_method or start_method
     kwargs = {"workers": point.workers, "start_method": start_method, **point.params, **resources}
     if method.setup is not None:
         method.setup(**kwargs)
@@ -184,6 +187,7 @@ def time_trial(
             error = f"verification failed: {type(exc).__name__}: {exc}"
     return {
         "experiment": experiment.name,
+        "start_method": start_method or default_start_method(),
         "method": point.method,
         "workers": point.workers,
         **point.params,
@@ -271,6 +275,7 @@ def run_trials(
                 detail = f" {row['error']}" if row["error"] else ""
                 print(
                     f"[{experiment.name}] {done}/{total} {phase}: {point.method} workers={point.workers}"
+                    f"{f' start_method={point.start_method}' if point.start_method else ''}"
                     f"{''.join(f' {name}={value}' for name, value in point.params.items())}"
                     f" {row['seconds']:.3f} s {mark}{detail}",
                     file=progress,

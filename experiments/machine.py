@@ -16,6 +16,7 @@ import platform
 import re
 import subprocess
 import sys
+import sysconfig
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -125,17 +126,38 @@ def package_versions() -> dict[str, str | None]:
     return versions
 
 
-def collect_provenance(start_method: str | None) -> dict[str, Any]:
-    """Everything about the environment one job ran in."""
+def default_start_method() -> str:
+    """The start method ``multiprocessing.get_context()`` picks when given none."""
+    # the first of get_all_start_methods() is the platform's default
+    return multiprocessing.get_start_method(allow_none=True) or multiprocessing.get_all_start_methods()[0]
+
+
+def interpreter_info() -> dict[str, Any]:
+    """This Python: implementation, version, build, and whether it runs with the GIL."""
+    return {
+        "executable": sys.executable,
+        "implementation": platform.python_implementation(),
+        "version": platform.python_version(),
+        "build": " ".join(platform.python_build()),
+        # a free-threaded build (configure --disable-gil) can still turn the GIL on, e.g. PYTHON_GIL=1
+        "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
+        "gil_enabled": getattr(sys, "_is_gil_enabled", lambda: True)(),
+    }
+
+
+def collect_provenance(start_method: str | None, interpreter: str = "main", run_machine_id: str | None = None) -> dict[str, Any]:
+    """Everything about the environment one job ran in.
+
+    ``interpreter`` is the grid's name for this Python ("main": the one that runs
+    the workflow); ``run_machine_id`` is the run's machine folder when the job
+    runs on another interpreter (whose Python would change the fingerprint).
+    """
     return {
         "machine": collect_machine_info(),
-        "machine_id": machine_id(),
-        "python_executable": sys.executable,
-        "python_build": " ".join(platform.python_build()),
-        "gil_enabled": getattr(sys, "_is_gil_enabled", lambda: True)(),
+        "machine_id": run_machine_id or machine_id(),
+        "interpreter": {"name": interpreter, **interpreter_info()},
         "packages": package_versions(),
-        # the first of get_all_start_methods() is the platform's default
-        "start_method": start_method or multiprocessing.get_all_start_methods()[0],
+        "start_method": start_method or default_start_method(),
         "start_method_configured": start_method,
         "thread_variables": {name: os.environ.get(name) for name in THREAD_VARIABLES},
         "git": git_commit(),

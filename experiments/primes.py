@@ -174,8 +174,8 @@ PRIMES_POOL = Experiment(
     title="Finding primes with a process pool",
     methods=(
         Method("serial", "serial loop", _pool_method("serial"), parallel=False),
-        Method("pool_map", "Pool.map", _pool_method("pool")),
-        Method("executor_map", "ProcessPoolExecutor.map", _pool_method("executor")),
+        Method("pool_map", "Pool.map", _pool_method("pool"), uses_start_method=True),
+        Method("executor_map", "ProcessPoolExecutor.map", _pool_method("executor"), uses_start_method=True),
     ),
     params=("first", "count"),
     points=lambda settings: range_points(settings, PRIMES_POOL.methods),

@@ -9,7 +9,8 @@ experiment
 method
     One way of answering it, e.g. ``processes``.
 point
-    One method at one worker count with one set of parameters.
+    One method at one worker count with one set of parameters, under one start
+    method (for methods that start processes through multiprocessing).
 trial
     One timed call of a point.
 """
@@ -44,6 +45,10 @@ class Method:
         expected to fail verification and the report says so).
     setup
         Optional untimed call made before every trial, with the same arguments.
+    uses_start_method
+        True for methods that start their workers through ``multiprocessing``
+        with the ``start_method`` they are given: the start-method axis of the
+        grid (setting ``start_methods``) applies to them alone.
     """
 
     name: str
@@ -52,15 +57,20 @@ class Method:
     parallel: bool = True
     known_wrong: bool = False
     setup: Callable[..., None] | None = None
+    uses_start_method: bool = False
 
 
 @dataclass(frozen=True)
 class Point:
-    """One method at one worker count with one set of parameters."""
+    """One method at one worker count with one set of parameters.
+
+    ``start_method`` is None for points that run under the job's start method.
+    """
 
     method: str
     workers: int
     params: Mapping[str, Any] = field(default_factory=dict)
+    start_method: str | None = None
 
 
 @contextlib.contextmanager
@@ -140,12 +150,16 @@ class Experiment:
 def grid_points(settings: Mapping[str, Any], params: tuple[str, ...], methods: tuple[Method, ...]) -> list[Point]:
     """Every selected method at every worker count, with the same parameters.
 
-    Methods that are not parallel are measured once, at one worker.
+    Methods that are not parallel are measured once, at one worker. Methods that
+    use a start method are measured under each of ``settings["start_methods"]``
+    (when the experiment has that setting), the others under the job's.
     """
     fixed = {name: settings[name] for name in params}
     selected = [m for m in methods if m.name in settings["methods"]]
     points = []
     for method in selected:
         counts = settings["workers"] if method.parallel else [1]
-        points.extend(Point(method.name, workers, fixed) for workers in counts)
+        start_methods = settings.get("start_methods") if method.uses_start_method else None
+        points.extend(Point(method.name, workers, fixed, start_method)
+                      for start_method in start_methods or [None] for workers in counts)
     return points

@@ -68,7 +68,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    from report.load import read_table
+    from report.load import primary, read_table
 
     if args.step == "collect":
         from report.load import read_core_samples, read_run, read_trials
@@ -81,7 +81,6 @@ def main(argv: list[str] | None = None) -> int:
         from report.analysis import AnalysisSettings, overlapping_trials, summarize
         from report.book import compare_with_book
         from report.claims import evaluate_claims
-        from report.load import read_table
 
         config = json.loads(args.config.read_text())
         tidy = read_table(args.tidy)
@@ -90,16 +89,18 @@ def main(argv: list[str] | None = None) -> int:
         overlaps = overlapping_trials(tidy)
         args.quality.write_text(json.dumps({"overlapping_trials": len(overlaps)}, indent=2) + "\n")
         summary.to_csv(args.summary, index=False)
-        compare_with_book(summary).to_csv(args.comparison, index=False)
+        compare_with_book(primary(summary)).to_csv(args.comparison, index=False)
         machine = json.loads(args.run.read_text())["machine"]
-        evaluate_claims(tidy, machine, settings).to_csv(args.claims, index=False)
+        evaluate_claims(primary(tidy), machine, settings).to_csv(args.claims, index=False)
     elif args.step == "figures":
         from report.figures import FigureInputs, draw_figures
 
         run = json.loads(args.run.read_text())
         config = json.loads(args.config.read_text())
+        summary = read_table(args.summary)
         inputs = FigureInputs(
-            summary=read_table(args.summary),
+            summary=primary(summary),
+            axes_summary=summary,
             comparison=read_table(args.comparison),
             cpus=run["machine"]["usable_cpus"],
             darts=config["report"]["darts"],
@@ -113,8 +114,10 @@ def main(argv: list[str] | None = None) -> int:
         from report.render import build_context, render_html
 
         figure_paths = list(args.figures)
+        summary = read_table(args.summary)
         context = build_context(
-            summary=read_table(args.summary),
+            summary=primary(summary),
+            axes_summary=summary,
             comparison=read_table(args.comparison),
             claims=read_table(args.claims),
             overlaps=json.loads(args.quality.read_text())["overlapping_trials"],

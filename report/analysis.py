@@ -73,7 +73,7 @@ def percentile_interval(samples: np.ndarray, confidence: float) -> tuple[float, 
 
 def point_keys(experiment: str) -> list[str]:
     """Columns that identify a point of ``experiment``."""
-    return ["experiment", "method", "workers", *EXPERIMENTS[experiment].params]
+    return ["experiment", "interpreter", "start_method", "method", "workers", *EXPERIMENTS[experiment].params]
 
 
 def _flags(times: np.ndarray, first_repeat: float | None, relative_width: float, wrong: int, settings: AnalysisSettings) -> str:
@@ -121,7 +121,8 @@ def summarize(trials: pd.DataFrame, settings: AnalysisSettings = AnalysisSetting
             good = ordered[ordered["correct"]]
             times = good["seconds"].to_numpy(float)
             row = dict(zip(keys, key))
-            row.update(trials=len(point), correct_trials=len(good), known_wrong=method.known_wrong)
+            row.update(job_start_method=point["job_start_method"].iloc[0], trials=len(point),
+                       correct_trials=len(good), known_wrong=method.known_wrong)
             row["wrong_trials"] = 0 if method.known_wrong else len(point) - len(good)
             if len(times):
                 median = float(np.median(times))
@@ -168,11 +169,15 @@ def add_speedups(summary: pd.DataFrame, timed: pd.DataFrame, settings: AnalysisS
         experiment = EXPERIMENTS[row["experiment"]]
         if experiment.baseline is None or np.isnan(row["median_seconds"]):
             continue
-        baseline_parallel = experiment.method(experiment.baseline).parallel
-        same_work = {"experiment": row["experiment"], **{name: row[name] for name in experiment.params}}
-        reference = _matching(correct, {**same_work, "method": experiment.baseline,
-                                        "workers": row["workers"] if baseline_parallel else 1})
-        mine = _matching(correct, {**same_work, "method": row["method"], "workers": row["workers"]})
+        baseline = experiment.method(experiment.baseline)
+        same_work = {"experiment": row["experiment"], "interpreter": row["interpreter"],
+                     **{name: row[name] for name in experiment.params}}
+        # a baseline off the start-method axis has one start method, whatever this row's
+        same_start = {"start_method": row["start_method"]} if baseline.uses_start_method else {}
+        reference = _matching(correct, {**same_work, **same_start, "method": experiment.baseline,
+                                        "workers": row["workers"] if baseline.parallel else 1})
+        mine = _matching(correct, {**same_work, "method": row["method"], "workers": row["workers"],
+                                   "start_method": row["start_method"]})
         if reference.empty or mine.empty:
             continue
         base_times, my_times = reference["seconds"].to_numpy(float), mine["seconds"].to_numpy(float)
@@ -182,7 +187,7 @@ def add_speedups(summary: pd.DataFrame, timed: pd.DataFrame, settings: AnalysisS
         low, high = percentile_interval(ratios, settings.confidence)
         speedup = float(np.median(base_times) / np.median(my_times))
         summary.loc[index, ["speedup", "speedup_low", "speedup_high"]] = [speedup, low, high]
-        if not baseline_parallel:
+        if not baseline.parallel:
             summary.loc[index, "efficiency"] = speedup / row["workers"]
             if row["workers"] > 1:
                 summary.loc[index, "serial_fraction"] = karp_flatt(speedup, row["workers"])

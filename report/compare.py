@@ -18,12 +18,17 @@ import pandas as pd
 
 from experiments.registry import EXPERIMENTS
 from report.analysis import point_keys
-from report.load import read_table
+from report.load import primary, read_table
 
 
 @dataclass(frozen=True)
 class MachineRun:
-    """One machine's results for one run name."""
+    """One machine's results for one run name, on the workflow's interpreter under each job's start method.
+
+    ``machine_id`` is the name of the machine's results folder: the fingerprint
+    unless the run chose a ``machine_name`` (e.g. to label a run of the same
+    machine under other settings).
+    """
 
     machine_id: str
     machine: dict[str, Any]
@@ -38,7 +43,8 @@ class MachineRun:
 
 def load_run(folder: Path) -> MachineRun:
     run = json.loads((folder / "run.json").read_text())
-    return MachineRun(run["machine_id"], run["machine"], read_table(folder / "summary.csv"), read_table(folder / "claims.csv"))
+    return MachineRun(folder.parent.name, run["machine"], primary(read_table(folder / "summary.csv")),
+                      read_table(folder / "claims.csv"))
 
 
 def shared_points(runs: list[MachineRun]) -> tuple[pd.DataFrame, pd.DataFrame]:

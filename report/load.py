@@ -13,16 +13,19 @@ from pathlib import Path
 
 import pandas as pd
 
+from experiments.interpreters import MAIN
 from experiments.registry import EXPERIMENTS
 
 #: Version of the tidy table's layout; bump it when a column changes meaning.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: The columns every tidy table has: name → meaning.
 TIDY_COLUMNS = {
     "machine_id": "folder name of the machine the trial ran on (CPU, CPUs, fingerprint)",
-    "start_method": "multiprocessing start method in effect for the job",
+    "interpreter": 'the grid\'s name of the Python the trial ran on ("main": the one that ran the workflow)',
     "experiment": "experiment name, as in experiments/registry.py",
+    "start_method": "multiprocessing start method the trial's pools used (the job's, but on the start-method axis)",
+    "job_start_method": "the job's start method: where start_method differs, the trial is on the start-method axis",
     "method": "method name within the experiment",
     "workers": "worker count (1 for serial methods)",
     "round": "round index within the job, warm-up rounds first (0-based)",
@@ -76,16 +79,22 @@ EXTRA_COLUMNS = {
 
 
 def read_trials(trial_files: Iterable[Path], provenance_files: Iterable[Path]) -> pd.DataFrame:
-    """Concatenate raw trial CSVs, adding each job's machine and start method."""
+    """Concatenate raw trial CSVs, adding each job's machine and interpreter.
+
+    Jobs skipped because their interpreter could not run them have no trials.
+    """
     frames = []
     for trials_path, provenance_path in zip(trial_files, provenance_files, strict=True):
         provenance = json.loads(Path(provenance_path).read_text())
         frame = pd.read_csv(trials_path, keep_default_na=True)
-        frame.insert(0, "start_method", provenance["start_method"])
+        if provenance.get("skipped"):
+            continue
+        frame.insert(frame.columns.get_loc("start_method") + 1, "job_start_method", provenance["start_method"])
+        frame.insert(0, "interpreter", provenance["interpreter"]["name"])
         frame.insert(0, "machine_id", provenance["machine_id"])
         frames.append(nullable_integers(frame))
     if not frames:
-        raise ValueError("no trial files given")
+        raise ValueError("no trials: every job was skipped, or no trial file was given")
     tidy = pd.concat(frames, ignore_index=True)
     unknown = set(tidy["experiment"]) - set(EXPERIMENTS)
     if unknown:
@@ -130,23 +139,37 @@ def _whole_numbers(column: pd.Series) -> bool:
 
 
 def read_run(provenance_files: Iterable[Path]) -> dict:
-    """The run's provenance: machine facts once, then each job's own record."""
+    """The run's provenance: machine facts once, each interpreter once (with the
+    jobs it skipped and why), then each job's own record, keyed "<experiment>@<interpreter>"."""
     jobs = {}
     for path in provenance_files:
         record = json.loads(Path(path).read_text())
-        jobs[record["experiment"]] = record
+        jobs[f"{record['experiment']}@{record['interpreter']['name']}"] = record
+    interpreters: dict[str, dict] = {}
+    for record in sorted(jobs.values(), key=lambda record: bool(record.get("skipped"))):
+        entry = interpreters.setdefault(record["interpreter"]["name"], {**record["interpreter"], "skipped": {}})
+        if record.get("skipped"):
+            entry["skipped"][record["experiment"]] = record["skipped"]
     machines = {record["machine_id"] for record in jobs.values()}
     if len(machines) > 1:
         raise ValueError(
             f"the jobs of this run ran on different machines ({', '.join(sorted(machines))}); one results folder"
             " holds one machine's results: on a cluster, run once per node type (one partition each)"
         )
-    first = next(iter(jobs.values()))
-    return {"schema_version": SCHEMA_VERSION, "machine_id": first["machine_id"], "machine": first["machine"], "jobs": jobs}
+    # the machine as the workflow's own interpreter describes it (the fingerprint includes its Python)
+    first = next((record for record in jobs.values() if record["interpreter"]["name"] == MAIN), next(iter(jobs.values())))
+    return {"schema_version": SCHEMA_VERSION, "machine_id": first["machine_id"], "machine": first["machine"],
+            "interpreters": interpreters, "jobs": jobs}
 
 
 #: Columns of our tables that hold text even when every cell is empty.
-TEXT_COLUMNS = ("error", "flags", "machine_id", "start_method", "experiment", "method", "source", "context")
+TEXT_COLUMNS = ("error", "flags", "machine_id", "interpreter", "start_method", "job_start_method", "experiment", "method", "source", "context")
+
+
+def primary(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a tidy or summary table on the workflow's interpreter under each job's own
+    start method: what every section uses but those on the start-method and interpreter axes."""
+    return table[(table["interpreter"] == MAIN) & (table["start_method"] == table["job_start_method"])]
 
 
 def read_table(path: Path) -> pd.DataFrame:

@@ -17,6 +17,7 @@ import jinja2
 import pandas as pd
 import yaml
 
+from experiments.interpreters import MAIN
 from experiments.registry import EXPERIMENTS
 from report.book.common import OURS
 from report.load import EXTRA_COLUMNS, TIDY_COLUMNS
@@ -204,9 +205,30 @@ def book_rankings_function(comparison: pd.DataFrame, cores: Mapping[str, int]):
     return book_rankings
 
 
+def axis_values(axes_summary: pd.DataFrame) -> dict[str, dict[str, list[str]]]:
+    """Per grid axis, the experiments measured at more than one of its values, with those values.
+
+    ``start_methods``: start methods of the methods on that axis, on interpreter
+    main. ``interpreters``: the interpreters that ran the experiment, main first.
+    """
+    on_axis = [EXPERIMENTS[experiment].method(method).uses_start_method
+               for experiment, method in zip(axes_summary["experiment"], axes_summary["method"], strict=True)]
+    main = axes_summary[(axes_summary["interpreter"] == MAIN).to_numpy(dtype=bool) & on_axis]
+    found: dict[str, dict[str, list[str]]] = {"start_methods": {}, "interpreters": {}}
+    for experiment in EXPERIMENTS:
+        start_methods = list(dict.fromkeys(main.loc[main["experiment"] == experiment, "start_method"]))
+        interpreters = list(dict.fromkeys(axes_summary.loc[axes_summary["experiment"] == experiment, "interpreter"]))
+        if len(start_methods) > 1:
+            found["start_methods"][experiment] = sorted(start_methods, key=("fork", "forkserver", "spawn").index)
+        if len(interpreters) > 1:
+            found["interpreters"][experiment] = sorted(interpreters, key=lambda name: name != MAIN)
+    return found
+
+
 def build_context(
     *,
     summary: pd.DataFrame,
+    axes_summary: pd.DataFrame,
     comparison: pd.DataFrame,
     claims: pd.DataFrame,
     overlaps: int,
@@ -222,10 +244,15 @@ def build_context(
     titles = {spec.name: spec.title for spec in FIGURES}
     views = {name: ExperimentView(name, summary) for name in EXPERIMENTS}
     jobs = run["jobs"]
-    first_job = next(iter(jobs.values()))
+    # the workflow's own interpreter describes the run (the machine fingerprint includes it)
+    first_job = next(job for job in jobs.values() if job["interpreter"]["name"] == MAIN and not job.get("skipped"))
     return {
         "experiments": [EXPERIMENTS[name] for name in EXPERIMENTS if views[name]],
         "views": views,
+        "axes_views": {name: ExperimentView(name, axes_summary) for name in EXPERIMENTS},
+        "axes": axis_values(axes_summary),
+        "interpreters": run["interpreters"],
+        "main_interpreter": MAIN,
         "summary": summary.to_dict("records"),
         "flagged": summary[(summary["flags"].fillna("") != "")].to_dict("records"),
         "comparison": comparison.to_dict("records"),

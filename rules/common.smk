@@ -12,7 +12,8 @@ import jsonschema
 from snakemake.exceptions import WorkflowError
 from snakemake.utils import validate
 
-from experiments.config import ConfigError, explain_schema_error, resolve_experiments
+from experiments.config import ConfigError, explain_schema_error, resolve_experiments, resolve_interpreters
+from experiments.interpreters import MAIN
 from experiments.machine import machine_id, usable_cpus
 from experiments.registry import EXPERIMENTS
 from report.figures import figures_for
@@ -32,8 +33,14 @@ SETTINGS = resolve_experiments(config, logical_cpus=usable_cpus())
 #: One folder per machine and run; nothing else decides where results go.
 RUN_DIR = Path(config["results_dir"]) / (config["machine_name"] or machine_id()) / config["run_name"]
 
-#: The interpreter Snakemake runs on also runs the experiments and the report.
+#: The interpreter Snakemake runs on runs the report, and the experiments on interpreter "main".
 PYTHON = sys.executable
+
+#: The grid's other interpreters: name → executable.
+INTERPRETERS = resolve_interpreters(config, Path(workflow.basedir))
+
+#: One timed job per experiment and interpreter it runs on: "<experiment>@<interpreter>".
+JOBS = [f"{name}@{interpreter}" for name, settings in SETTINGS.items() for interpreter in settings["interpreters"]]
 
 FIGURES = figures_for(SETTINGS)
 

@@ -1,18 +1,24 @@
-# One timed job per experiment. Each asks for every core Snakemake has, so no
-# other job runs beside it whatever --cores says; a file lock shared by all
-# timed jobs on this machine also keeps apart two workflows started at once.
+# One timed job per experiment and interpreter. Each asks for every core Snakemake
+# has, so no other job runs beside it whatever --cores says; a file lock shared by
+# all timed jobs on this machine also keeps apart two workflows started at once.
+# A job on another interpreter starts here and becomes that interpreter, or
+# records why it could not (the report lists it as skipped).
 
 
 rule run_experiment:
     output:
-        trials=RUN_DIR / "raw" / "{experiment}.csv",
-        provenance=RUN_DIR / "raw" / "{experiment}.json",
-        cores=RUN_DIR / "raw" / "{experiment}.cores.csv",
+        trials=RUN_DIR / "raw" / "{experiment}@{interpreter}.csv",
+        provenance=RUN_DIR / "raw" / "{experiment}@{interpreter}.json",
+        cores=RUN_DIR / "raw" / "{experiment}@{interpreter}.cores.csv",
     log:
-        RUN_DIR / "logs" / "{experiment}.log",
+        RUN_DIR / "logs" / "{experiment}@{interpreter}.log",
     wildcard_constraints:
         experiment="|".join(SETTINGS),
+        interpreter="|".join([MAIN, *INTERPRETERS]),
     params:
+        python=lambda wildcards: (
+            "" if wildcards.interpreter == MAIN else f"--python {shlex.quote(INTERPRETERS[wildcards.interpreter])}"
+        ),
         settings=lambda wildcards: shlex.quote(json.dumps(SETTINGS[wildcards.experiment])),
         start_method=f"--start-method {config['start_method']}" if config["start_method"] else "",
         memory_interval=config["memory_interval"] or 0,
@@ -25,3 +31,4 @@ rule run_experiment:
         " --output {output.trials} --provenance {output.provenance} --cores {output.cores} --log {log}"
         " --lock {params.lock} --blas-threads {config[blas_threads]}"
         " --memory-interval {params.memory_interval} {params.start_method}"
+        " --interpreter {wildcards.interpreter} {params.python}"

@@ -14,9 +14,9 @@ rule record_config:
 
 rule collect_trials:
     input:
-        trials=expand(RUN_DIR / "raw" / "{experiment}.csv", experiment=SETTINGS),
-        provenance=expand(RUN_DIR / "raw" / "{experiment}.json", experiment=SETTINGS),
-        cores=expand(RUN_DIR / "raw" / "{experiment}.cores.csv", experiment=SETTINGS),
+        trials=expand(RUN_DIR / "raw" / "{job}.csv", job=JOBS),
+        provenance=expand(RUN_DIR / "raw" / "{job}.json", job=JOBS),
+        cores=expand(RUN_DIR / "raw" / "{job}.cores.csv", job=JOBS),
     output:
         tidy=RUN_DIR / "trials.csv",
         run=RUN_DIR / "run.json",

@@ -15,7 +15,8 @@ def trials(rows):
     clock = 0.0
     for repeat, (method, workers, seconds, correct) in enumerate(rows):
         records.append({
-            "experiment": "pi_python", "method": method, "workers": workers, "samples": 1000,
+            "interpreter": "main", "experiment": "pi_python", "start_method": "fork", "job_start_method": "fork",
+            "method": method, "workers": workers, "samples": 1000,
             "round": repeat, "warmup": False, "repeat": repeat, "order": 0, "seconds": seconds,
             "cpu_seconds": seconds * workers, "peak_pss_bytes": 1e6, "peak_uss_bytes": 1e6, "memory_samples": 1,
             "result": 3.14, "correct": correct, "error": "", "started_at": clock, "ended_at": clock + seconds,

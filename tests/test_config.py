@@ -27,9 +27,13 @@ def test_every_config_file_names_only_registered_experiments():
 
 
 def test_resolution_fills_methods_and_inherits_grid_keys():
-    config = {"workers": "auto", "repeats": 4, "warmup": 1,
-              "experiments": {"pi_python": {"samples": 10}, "seeding": {"workers": [4, 2], "repeats": 2, "draws_per_worker": 5}}}
+    config = {"workers": "auto", "repeats": 4, "warmup": 1, "interpreters": {"other": "python3"},
+              "experiments": {"pi_python": {"samples": 10, "interpreters": ["main", "other"]},
+                              "seeding": {"workers": [4, 2], "repeats": 2, "draws_per_worker": 5}}}
     resolved = resolve_experiments(config, logical_cpus=2)
+    assert resolved["pi_python"]["interpreters"] == ["main", "other"]
+    assert resolved["seeding"]["interpreters"] == ["main"]
+    assert "start_methods" not in resolved["seeding"]
     assert resolved["pi_python"]["methods"] == list(EXPERIMENTS["pi_python"].method_names)
     assert resolved["pi_python"]["workers"] == [1, 2, 4]
     assert resolved["pi_python"]["repeats"] == 4
@@ -49,6 +53,13 @@ BAD_CONFIGS = {
     "zero repeats": ({"repeats": 0}, ["repeats", "minimum of 1"]),
     "repeats as text": ({"repeats": "five"}, ["repeats", "'five' is not of type 'integer'"]),
     "unknown top-level key": ({"repeat": 3}, ["'repeat'", "did you mean 'repeats'"]),
+    "unknown interpreter": ({"experiments": {"pi_python": {"interpreters": ["main", "pypy"]}}},
+                            ["experiments.pi_python.interpreters[1]", "'pypy'", "allowed: main, ", "same-again"]),
+    "interpreter called main": ({"interpreters": {"main": "python3"}}, ["interpreters", "'main'"]),
+    "unknown start method": ({"experiments": {"pi_python": {"start_methods": ["fork", "threads"]}}},
+                             ["experiments.pi_python.start_methods[1]", "'threads'"]),
+    "start methods where no method uses one": ({"experiments": {"seeding": {"start_methods": ["spawn"]}}},
+                                               ["experiments.seeding", "'start_methods'"]),
 }
 
 

@@ -173,3 +173,23 @@ def test_core_sampler_accounts_for_the_cpu_time_of_the_tree():
     busy = sum(percent / 100 * widths[t] for t, _, percent in sampler.samples)
     # the child burnt 0.5 s of CPU time; ticks are 10 ms, and the parent adds a little
     assert 0.4 <= busy <= 0.75
+
+
+def test_start_method_axis_applies_to_methods_that_use_one_and_is_recorded_per_trial():
+    given = []
+
+    def run(*, workers, start_method, size):
+        given.append(start_method)
+        return size * workers
+
+    methods = (Method("pool", "P", run, uses_start_method=True), Method("threads", "T", run),
+               Method("serial", "S", run, parallel=False))
+    settings = {**SETTINGS, "methods": ["pool", "threads", "serial"], "workers": [2], "start_methods": ["spawn", "forkserver"]}
+    rows, failures = collect(toy_experiment(*methods), settings)
+    assert failures == 0
+    calls = [(row["method"], row["start_method"], start_method) for row, start_method in zip(rows, given, strict=True)]
+    job_default = multiprocessing.get_all_start_methods()[0]
+    assert {call for call in calls if call[0] == "pool"} == {("pool", "spawn", "spawn"), ("pool", "forkserver", "forkserver")}
+    # the others run under the job's start method (None: Python's default), which their rows name
+    assert {call[1:] for call in calls if call[0] != "pool"} == {(job_default, None)}
+    assert len(rows) == (settings["repeats"] + settings["warmup"]) * 4

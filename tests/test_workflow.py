@@ -22,21 +22,31 @@ def test_run_produces_every_artefact(smoke_run, smoke_config):
     assert smoke_run.parent.parent.name == "results"
 
 
-def test_tidy_table_holds_every_trial_of_every_method(smoke_trials, smoke_config):
+def interpreters_that_ran(section: dict, provenance: dict, experiment: str) -> list[str]:
+    names = section.get("interpreters", ["main"])
+    return [name for name in names if not provenance["jobs"][f"{experiment}@{name}"]["skipped"]]
+
+
+def test_tidy_table_holds_every_trial_of_every_method(smoke_trials, smoke_config, smoke_provenance):
     assert list(smoke_trials.columns[: len(TIDY_COLUMNS)]) == list(TIDY_COLUMNS)
     assert set(smoke_trials.columns) <= set(TIDY_COLUMNS) | set(EXTRA_COLUMNS)
     for name, section in smoke_config["experiments"].items():
         experiment = EXPERIMENTS[name]
         rows = smoke_trials[smoke_trials["experiment"] == name]
         assert set(rows["method"]) == set(experiment.method_names)
+        assert set(rows["interpreter"]) == set(interpreters_that_ran(section, smoke_provenance, name))
         rounds = section.get("repeats", smoke_config["repeats"]) + section.get("warmup", smoke_config["warmup"])
         workers = section.get("workers", smoke_config["workers"])
         for method in experiment.methods:
-            # one count per point: a worker count and the parameters (a sweep has several per worker count)
-            counts = rows[rows["method"] == method.name].groupby(["workers", *experiment.params]).size()
+            mine = rows[rows["method"] == method.name]
+            # one count per point: interpreter, start method, worker count and parameters
+            counts = mine.groupby(["interpreter", "start_method", "workers", *experiment.params]).size()
             expected_workers = workers if method.parallel else [1]
             assert sorted(set(counts.index.get_level_values("workers"))) == sorted(expected_workers)
             assert (counts == rounds).all()
+            expected_start_methods = (set(section["start_methods"]) if method.uses_start_method and "start_methods" in section
+                                      else set(mine["job_start_method"]))
+            assert set(mine["start_method"]) == expected_start_methods, (name, method.name)
 
 
 def test_every_trial_gives_the_right_answer_unless_wrong_by_design(smoke_trials):
@@ -56,8 +66,11 @@ def test_no_two_trials_overlap_in_time(smoke_trials):
 
 
 def test_timed_jobs_record_their_thread_variables_and_provenance(smoke_provenance, smoke_config):
-    assert set(smoke_provenance["jobs"]) == set(smoke_config["experiments"])
+    assert set(smoke_provenance["jobs"]) == {f"{name}@{interpreter}" for name, section in smoke_config["experiments"].items()
+                                             for interpreter in section.get("interpreters", ["main"])}
     for job in smoke_provenance["jobs"].values():
+        if job["skipped"]:
+            continue
         assert set(job["thread_variables"].values()) == {"1"}
         assert job["machine"]["logical_cpus"] == os.cpu_count()
         assert job["packages"]["numpy"] and job["start_method"] in ("fork", "spawn", "forkserver")
@@ -79,3 +92,33 @@ def test_changing_a_template_rerenders_without_rerunning_experiments(smoke_run):
     ran = {line.split()[-1].rstrip(":") for line in done.stderr.splitlines() if line.startswith(("rule ", "localrule "))}
     assert ran == {"render_html", "render_pdf", "all"}, done.stderr
     assert marker in (smoke_run / "report.html").read_text()
+
+
+def test_a_job_on_another_interpreter_runs_there_and_a_missing_one_is_skipped(smoke_run, smoke_provenance, smoke_config):
+    jobs = smoke_provenance["jobs"]
+    again = jobs["pi_python@same-again"]
+    assert again["interpreter"]["executable"] == str(REPO / smoke_config["interpreters"]["same-again"])
+    assert again["interpreter"]["executable"] != jobs["pi_python@main"]["interpreter"]["executable"]
+    assert again["machine_id"] == jobs["pi_python@main"]["machine_id"] and again["trials"] > 0
+    absent = jobs["pi_python@absent"]
+    assert absent["skipped"] == "no-such-python3 was not found" and absent["trials"] == 0
+    assert smoke_provenance["interpreters"]["absent"]["skipped"] == {"pi_python": "no-such-python3 was not found"}
+    assert "skipped on interpreter absent" in (smoke_run / "logs" / "pi_python@absent.log").read_text()
+
+
+def test_the_start_method_axis_is_measured_and_summarised_per_start_method(smoke_run, smoke_config):
+    from report.analysis import point_keys
+    from report.load import primary, read_table
+
+    summary = read_table(smoke_run / "summary.csv")
+    processes = summary[(summary["experiment"] == "pi_python") & (summary["method"] == "processes")
+                        & (summary["interpreter"] == "main")]
+    start_methods = smoke_config["experiments"]["pi_python"]["start_methods"]
+    assert set(processes["start_method"]) == set(start_methods)
+    # each start method has its own speedup over the one serial baseline
+    assert processes.groupby("start_method")["speedup"].count().min() == len(smoke_config["workers"])
+    # the sections and claims see only the job's own start method and interpreter: one row per point
+    kept = primary(summary)
+    for experiment, rows in kept.groupby("experiment"):
+        keys = [key for key in point_keys(experiment) if key not in ("interpreter", "start_method")]
+        assert not rows.duplicated(keys).any(), experiment

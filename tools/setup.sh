@@ -5,6 +5,7 @@
 # whose result is already there is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source tools/system-packages.sh
 
 # Pango for WeasyPrint (PDF), fonts for figures and PDF, Chromium and poppler
 # for the tests that look at the rendered report, redis-server for the
@@ -18,20 +19,7 @@ SYSTEM_PACKAGES=(
   slurmctld slurmd slurm-client munge
 )
 
-missing=()
-for pkg in "${SYSTEM_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
-done
-if ((${#missing[@]})); then
-  echo "setup: installing system packages: ${missing[*]}"
-  sudo_cmd=()
-  if [[ $(id -u) -ne 0 ]]; then
-    command -v sudo >/dev/null || { echo "setup: need root or sudo to install ${missing[*]}" >&2; exit 1; }
-    sudo_cmd=(sudo)
-  fi
-  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
-fi
+install_system_packages "${SYSTEM_PACKAGES[@]}"
 
 # Reinstall the Python packages only when the lock file changed.
 stamp=.venv/.requirements.lock.sha256

@@ -11,23 +11,28 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
-from report.figures import ipc, locking, pi, primes, sharing, startup
+from report.figures import axes, ipc, locking, pi, primes, sharing, startup
 from report.figures.common import SVG_RC, FigureInputs, FigureSpec
 
 FAMILIES = (pi, startup, primes, ipc, sharing, locking)
 
-FIGURES: tuple[FigureSpec, ...] = tuple(spec for family in FAMILIES for spec in family.FIGURES)
+FIGURES: tuple[FigureSpec, ...] = (*(spec for family in FAMILIES for spec in family.FIGURES), *axes.FIGURES)
 
 __all__ = ["FIGURES", "FigureInputs", "FigureSpec", "draw_figures", "figures_for"]
 
 
-def figures_for(experiments: Mapping[str, object] | Iterable[str]) -> list[str]:
-    """Names of the figures a run of these experiments draws."""
-    present = set(experiments)
-    return [spec.name for spec in FIGURES if present.intersection(spec.needs)]
+def figures_for(experiments: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """Names of the figures a run of these experiments (name → config section or settings) draws."""
+
+    def drawn(spec: FigureSpec) -> bool:
+        needed = [experiments[name] for name in spec.needs if name in experiments]
+        return bool(needed) and (spec.axis is None or any(len(section.get(spec.axis) or []) > 1 for section in needed))
+
+    return [spec.name for spec in FIGURES if drawn(spec)]
 
 
 def draw_figures(inputs: FigureInputs, names: Iterable[str], folder: Path) -> list[Path]:

@@ -25,7 +25,12 @@ SVG_RC = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axe
 
 @dataclass(frozen=True)
 class FigureInputs:
-    """Everything a figure may draw from."""
+    """Everything a figure may draw from.
+
+    ``summary`` holds the points on the workflow's interpreter under each job's
+    start method; ``axes_summary`` every point, other start methods and
+    interpreters included (the figures of those axes draw from it).
+    """
 
     summary: pd.DataFrame
     comparison: pd.DataFrame
@@ -34,6 +39,7 @@ class FigureInputs:
     core_samples: pd.DataFrame | None = None
     smallest_factor_bound: int = 10_000_000
     confidence: float = 0.95
+    axes_summary: pd.DataFrame | None = None
 
     def time_label(self, *, log: bool = False) -> str:
         """Y-axis label for median times with their confidence intervals."""
@@ -42,11 +48,16 @@ class FigureInputs:
 
 @dataclass(frozen=True)
 class FigureSpec:
-    """A figure: its file name, the experiments it draws from (any one suffices) and how to draw it."""
+    """A figure: its file name, the experiments it draws from (any one suffices) and how to draw it.
+
+    A figure of a grid axis (``axis``: "start_methods" or "interpreters") is drawn
+    only when one of its experiments has more than one value on that axis.
+    """
 
     name: str
     needs: tuple[str, ...]
     draw: Callable[[FigureInputs], Figure]
+    axis: str | None = None
 
     @property
     def title(self) -> str:
@@ -142,25 +153,29 @@ def draw_grouped_bars(ax: Axes, points: pd.DataFrame, experiment: str, values: p
                       errors: list[pd.Series] | None = None, labels: Callable[[float], str] | None = None,
                       group: str = "workers", order: Sequence[Any] | None = None,
                       group_label: Callable[[Any], str] | None = None,
-                      colors: Mapping[str, Any] = METHOD_COLORS) -> None:
-    """Bars of ``values`` grouped by ``group`` (the worker count unless told), one colour per method.
+                      colors: Mapping[str, Any] = METHOD_COLORS, series: str = "method",
+                      series_label: Callable[[str], str] | None = None) -> None:
+    """Bars of ``values`` grouped by ``group`` (the worker count unless told), one colour per
+    ``series`` value (the method unless told, labelled by ``series_label``).
 
     Groups appear in ``order`` (default: ascending), labelled by ``group_label``.
     """
     groups = list(order) if order is not None else sorted(points[group].unique())
     if group_label is None:
         group_label = (lambda w: f"{w} worker{'s' if w > 1 else ''}") if group == "workers" else str
-    methods = list(dict.fromkeys(points["method"]))
+    if series_label is None:
+        series_label = (lambda method: method_label(experiment, method)) if series == "method" else str
+    methods = list(dict.fromkeys(points[series]))
     width = 0.8 / len(methods)
     for i, method in enumerate(methods):
-        mine = points["method"] == method
+        mine = points[series] == method
         heights = values[mine].set_axis(points.loc[mine, group]).reindex(groups)
         positions = np.arange(len(groups)) + (i - (len(methods) - 1) / 2) * width
         yerr = None
         if errors is not None:
             yerr = [e[mine].set_axis(points.loc[mine, group]).reindex(groups) for e in errors]
         bars = ax.bar(positions, heights, width, yerr=yerr, capsize=3 if len(methods) < 6 else 1,
-                      color=colors[method], label=method_label(experiment, method))
+                      color=colors[method], label=series_label(method))
         if labels is not None:
             ax.bar_label(bars, labels=[labels(v) for v in heights], fontsize=7)
     ax.set_xticks(np.arange(len(groups)), [group_label(g) for g in groups])
