@@ -83,14 +83,15 @@ def count_hits_python(samples: int, seed: int) -> int:
     """Throw ``samples`` darts one at a time with ``random.uniform``; count hits."""
     uniform = random.Random(seed).uniform
     hits = 0
-    # Integer constants, as the book writes them: small ints are immortal, while the
-    # float constants of an imported module's code are shared objects whose reference
-    # count the threads of a free-threaded CPython 3.13 contend on (2 threads ran at
-    # 0.6x the serial speed with 0.0 and 1.0 here, at 2x with 0 and 1).
+    # uniform(0, 1) with integer bounds, as the book writes it. Float constants passed
+    # as arguments are objects shared by every thread, whose reference counts the
+    # threads of a free-threaded CPython 3.13 contend on: with uniform(0.0, 1.0), two
+    # threads ran at 0.6-1.0x the serial speed here, with uniform(0, 1) at 1.6-2.2x
+    # (small ints are immortal, so nothing is counted).
     for _ in range(samples):
         x = uniform(0, 1)
         y = uniform(0, 1)
-        if x * x + y * y <= 1:
+        if x * x + y * y <= 1.0:
             hits += 1
     return hits
 

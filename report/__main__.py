@@ -82,7 +82,11 @@ def main(argv: list[str] | None = None) -> int:
         from report.book import compare_with_book
         from report.claims import evaluate_claims
 
+        from report.load import check_schema
+
         config = json.loads(args.config.read_text())
+        run = json.loads(args.run.read_text())
+        check_schema(run, args.tidy.parent)
         tidy = read_table(args.tidy)
         settings = AnalysisSettings.from_config(config["analysis"])
         summary = summarize(tidy, settings)
@@ -90,8 +94,7 @@ def main(argv: list[str] | None = None) -> int:
         args.quality.write_text(json.dumps({"overlapping_trials": len(overlaps)}, indent=2) + "\n")
         summary.to_csv(args.summary, index=False)
         compare_with_book(primary(summary)).to_csv(args.comparison, index=False)
-        machine = json.loads(args.run.read_text())["machine"]
-        evaluate_claims(primary(tidy), machine, settings).to_csv(args.claims, index=False)
+        evaluate_claims(primary(tidy), run["machine"], settings).to_csv(args.claims, index=False)
     elif args.step == "figures":
         from report.figures import FigureInputs, draw_figures
 

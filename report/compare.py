@@ -18,7 +18,7 @@ import pandas as pd
 
 from experiments.registry import EXPERIMENTS
 from report.analysis import point_keys
-from report.load import primary, read_table
+from report.load import check_schema, primary, read_table
 
 
 @dataclass(frozen=True)
@@ -43,6 +43,7 @@ class MachineRun:
 
 def load_run(folder: Path) -> MachineRun:
     run = json.loads((folder / "run.json").read_text())
+    check_schema(run, folder)
     return MachineRun(folder.parent.name, run["machine"], primary(read_table(folder / "summary.csv")),
                       read_table(folder / "claims.csv"))
 

@@ -166,6 +166,17 @@ def read_run(provenance_files: Iterable[Path]) -> dict:
 TEXT_COLUMNS = ("error", "flags", "machine_id", "interpreter", "start_method", "job_start_method", "experiment", "method", "source", "context")
 
 
+def check_schema(run: dict, folder: Path) -> None:
+    """Refuse, with a clear message, a run whose tidy table has another layout than this code's."""
+    found = run.get("schema_version")
+    if found != SCHEMA_VERSION:
+        raise ValueError(
+            f"{folder} holds results of tidy-table schema version {found}, and this code reads version"
+            f" {SCHEMA_VERSION}: run its experiments again (delete the folder first), or check out the commit"
+            f" recorded in its run.json to render it"
+        )
+
+
 def primary(table: pd.DataFrame) -> pd.DataFrame:
     """The rows of a tidy or summary table on the workflow's interpreter under each job's own
     start method: what every section uses but those on the start-method and interpreter axes."""

@@ -69,3 +69,11 @@ def test_a_skipped_interpreter_adds_no_trials_and_is_listed_with_its_reason(tmp_
     assert run["interpreters"]["pypy"]["skipped"] == {"pi_python": "pypy3 was not found"}
     assert run["interpreters"]["main"]["skipped"] == {}
     assert set(run["jobs"]) == {"pi_python@main", "pi_python@pypy"}
+
+
+def test_results_of_an_older_tidy_schema_are_refused_with_what_to_do(tmp_path):
+    from report.load import SCHEMA_VERSION, check_schema
+
+    check_schema({"schema_version": SCHEMA_VERSION}, tmp_path)
+    with pytest.raises(ValueError, match=r"schema version 1, and this code reads version \d+: run its experiments again"):
+        check_schema({"schema_version": 1}, tmp_path)

@@ -36,7 +36,7 @@ def page_visit(smoke_run, tmp_path_factory):
             "els => els.map(e => { const s = e.querySelector('svg'); const r = s ? s.getBoundingClientRect() : null;"
             " return {name: e.dataset.figure, width: r ? r.width : 0, height: r ? r.height : 0}; })",
         )
-        sections = page.eval_on_selector_all("section[id]", "els => els.map(e => e.id)")
+        sections = dict(page.eval_on_selector_all("section[id]", "els => els.map(e => [e.id, e.innerText])"))
         text = page.inner_text("body")
         screenshot = tmp_path_factory.mktemp("screens") / "report.png"
         page.screenshot(path=str(screenshot), full_page=True)
@@ -90,3 +90,15 @@ def test_pdf_pages_are_not_blank_and_carry_the_content(smoke_run, smoke_config, 
     text = subprocess.run(["pdftotext", str(smoke_run / "report.pdf"), "-"], capture_output=True, text=True, check=True).stdout
     for name in smoke_config["experiments"]:
         assert EXPERIMENTS[name].title in text
+
+
+def test_the_axes_section_shows_each_start_method_and_notes_the_skipped_interpreter(page_visit, smoke_config):
+    assert "axes" in page_visit["sections"]
+    axes = page_visit["sections"]["axes"]
+    for start_method in smoke_config["experiments"]["pi_python"]["start_methods"]:
+        assert f"{start_method} [" in axes  # a column per start method, with its interval
+    # the missing interpreter is named with its reason at the top and in its section, and the run went on
+    glance = page_visit["sections"]["glance"]
+    assert "Interpreter absent was skipped" in glance and "no-such-python3 was not found" in glance
+    assert "pi_python skipped: no-such-python3 was not found" in axes
+    assert "same-again" in axes

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 
 import pytest
 
@@ -122,3 +123,28 @@ def test_the_start_method_axis_is_measured_and_summarised_per_start_method(smoke
     for experiment, rows in kept.groupby("experiment"):
         keys = [key for key in point_keys(experiment) if key not in ("interpreter", "start_method")]
         assert not rows.duplicated(keys).any(), experiment
+
+
+REFERENCE = ("intel-xeon-2cpu-7957c13c", "reference")
+TASKSET = "intel-xeon-2cpu-7957c13c-taskset-1cpu"
+
+
+def test_the_committed_reference_run_and_comparison_build_without_running_experiments(tmp_path):
+    for machine in (REFERENCE[0], TASKSET):
+        committed = REPO / "results" / machine / REFERENCE[1]
+        copy = tmp_path / "results" / machine / REFERENCE[1]
+        copy.mkdir(parents=True)
+        for path in committed.glob("*.csv"):
+            shutil.copy(path, copy / path.name)
+        for name in ("run.json", "config.json"):
+            shutil.copy(committed / name, copy / name)
+
+    done = run_snakemake(tmp_path, "--cores", "2", "all", "compare",
+                         "--config", f"machine_name={REFERENCE[0]}", f"run_name={REFERENCE[1]}")
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "run_experiment" not in done.stderr
+    report = (tmp_path / "results" / REFERENCE[0] / REFERENCE[1] / "report.html").read_text()
+    assert "cpython-3.13t" in report and "What the start method costs" in report
+    comparison = (tmp_path / "results" / "_compare" / REFERENCE[1] / "compare.html").read_text()
+    assert REFERENCE[0] in comparison and TASKSET in comparison
