@@ -40,14 +40,11 @@ from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
 from experiments.flags import Flag, Handle, open_flag
-from experiments.spec import Experiment, Method, Point, grid_points
+from experiments.spec import START_METHODS, Experiment, Method, Point, grid_points
 
 #: The book's five numbers: a non-prime with a tiny factor, two non-primes with
 #: two large factors, and two primes.
 BOOK_NUMBERS = (112272535095295, 100109100129100369, 100109100129101027, 100109100129100151, 100109100129162907)
-
-#: The start methods ``ipc_contexts`` compares, in the order the report lists them.
-START_METHODS = ("fork", "spawn", "forkserver")
 
 #: The cheap serial check before a pool tries the odd candidates below this.
 SERIAL_CUTOFF = 1001

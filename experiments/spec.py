@@ -23,6 +23,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 
+#: The start methods the grid knows, in the order reports list them.
+START_METHODS = ("fork", "forkserver", "spawn")
+
+
 @dataclass(frozen=True)
 class Method:
     """One way of running an experiment.

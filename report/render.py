@@ -19,6 +19,7 @@ import yaml
 
 from experiments.interpreters import MAIN
 from experiments.registry import EXPERIMENTS
+from experiments.spec import START_METHODS
 from report.book.common import OURS
 from report.load import EXTRA_COLUMNS, TIDY_COLUMNS
 
@@ -104,6 +105,11 @@ class ExperimentView:
 
     def label(self, method: str) -> str:
         return self.experiment.method(method).label
+
+    @property
+    def start_method_methods(self) -> list[str]:
+        """The methods measured that use a start method (those on the start-method axis)."""
+        return [method for method in self.methods if self.experiment.method(method).uses_start_method]
 
     @property
     def workers(self) -> list[int]:
@@ -219,7 +225,7 @@ def axis_values(axes_summary: pd.DataFrame) -> dict[str, dict[str, list[str]]]:
         start_methods = list(dict.fromkeys(main.loc[main["experiment"] == experiment, "start_method"]))
         interpreters = list(dict.fromkeys(axes_summary.loc[axes_summary["experiment"] == experiment, "interpreter"]))
         if len(start_methods) > 1:
-            found["start_methods"][experiment] = sorted(start_methods, key=("fork", "forkserver", "spawn").index)
+            found["start_methods"][experiment] = sorted(start_methods, key=START_METHODS.index)
         if len(interpreters) > 1:
             found["interpreters"][experiment] = sorted(interpreters, key=lambda name: name != MAIN)
     return found

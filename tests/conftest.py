@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import subprocess
 import sys
 from pathlib import Path
@@ -10,7 +11,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from experiments.spec import START_METHODS as KNOWN_START_METHODS
+
 REPO = Path(__file__).resolve().parent.parent
+
+#: The start methods this platform has, for tests that run under each.
+START_METHODS = [name for name in KNOWN_START_METHODS if name in multiprocessing.get_all_start_methods()]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import math
-import multiprocessing
 import os
 import subprocess
 import sys
+from conftest import START_METHODS
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +20,6 @@ from experiments.spec import Point
 from report.book.ipc import ROLE_ORDER, number_roles
 from report.figures.ipc import smallest_factors
 
-START_METHODS = [m for m in ("fork", "spawn", "forkserver") if m in multiprocessing.get_all_start_methods()]
 REPO = Path(__file__).resolve().parent.parent
 
 #: Small numbers with the book's structure: a tiny factor, two large factors, prime.

@@ -4,7 +4,7 @@ for what they can do, private folders removed, and Redis failing alone when it i
 from __future__ import annotations
 
 import io
-import multiprocessing
+from conftest import START_METHODS
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,6 @@ from experiments import locking, redis_server
 from experiments.harness import run_trials
 from experiments.spec import Point
 
-START_METHODS = [m for m in ("fork", "spawn", "forkserver") if m in multiprocessing.get_all_start_methods()]
 WORKERS, INCREMENTS = 3, 150
 EXPECTED = WORKERS * INCREMENTS
 CASES = [(e, m.name) for e in locking.EXPERIMENTS for m in e.methods]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-import multiprocessing
+from conftest import START_METHODS
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +13,6 @@ from experiments import pi
 from experiments.registry import EXPERIMENTS
 from experiments.spec import Point
 
-START_METHODS = [m for m in ("fork", "spawn", "forkserver") if m in multiprocessing.get_all_start_methods()]
 
 
 @pytest.mark.parametrize("total, parts", [(10, 3), (7, 7), (5, 8), (1_000_003, 4), (0, 2)])

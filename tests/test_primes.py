@@ -13,7 +13,7 @@ import pandas as pd
 import psutil
 import pytest
 
-from conftest import REPO
+from conftest import REPO, START_METHODS
 from experiments import primes, workqueue
 from experiments.harness import time_trial
 from experiments.registry import EXPERIMENTS
@@ -21,7 +21,6 @@ from experiments.spec import Experiment, Method, Point
 from report.book import OURS
 from report.book import primes as book_primes
 
-START_METHODS = [m for m in ("fork", "spawn", "forkserver") if m in multiprocessing.get_all_start_methods()]
 FAMILY = [e for e in EXPERIMENTS.values() if e.family == "primes"]
 SMALL = {"first": 10_000, "count": 1_000}
 

@@ -13,11 +13,13 @@ from matplotlib.figure import Figure
 
 from experiments.interpreters import MAIN
 from experiments.registry import EXPERIMENTS
+from experiments.spec import START_METHODS
 from report.figures.common import (
     METHOD_COLORS,
     FigureInputs,
     FigureSpec,
     draw_grouped_bars,
+    in_method_order,
     interval,
     mark_cpus,
     method_label,
@@ -25,7 +27,7 @@ from report.figures.common import (
 )
 
 #: One colour per start method, the same in every figure.
-START_METHOD_COLORS = {name: matplotlib.colormaps["Set2"](i) for i, name in enumerate(("fork", "forkserver", "spawn"))}
+START_METHOD_COLORS = {name: matplotlib.colormaps["Set2"](i) for i, name in enumerate(START_METHODS)}
 
 
 def axis_points(inputs: FigureInputs, experiment: str) -> pd.DataFrame:
@@ -45,7 +47,7 @@ def start_method_figure(experiment: str) -> FigureSpec:
         axes = figure.subplots(1, len(methods), sharey=True, squeeze=False)[0]
         baseline = points[points["method"] == spec.baseline] if spec.baseline else points.iloc[:0]
         for ax, method in zip(axes, methods, strict=True):
-            rows = points[points["method"] == method]
+            rows = points[points["method"] == method].sort_values("start_method", key=lambda sm: sm.map(START_METHODS.index))
             draw_grouped_bars(ax, rows, experiment, rows["median_seconds"], series="start_method",
                               errors=interval(rows, "median_seconds", "ci_low", "ci_high"), colors=START_METHOD_COLORS)
             if len(baseline) and not spec.method(spec.baseline).parallel:
@@ -72,7 +74,7 @@ def interpreter_figure(experiment: str) -> FigureSpec:
         axes = figure.subplots(1, len(interpreters), sharey=True, squeeze=False)[0]
         for ax, interpreter in zip(axes, interpreters, strict=True):
             mine = points[(points["interpreter"] == interpreter) & points["speedup"].notna()]
-            parallel = mine[mine["method"].map(lambda name: spec.method(name).parallel).astype(bool)]
+            parallel = in_method_order(mine[mine["method"].map(lambda name: spec.method(name).parallel).astype(bool)], experiment)
             for method, rows in parallel.groupby("method", sort=False):
                 rows = rows.sort_values("workers")
                 ax.errorbar(rows["workers"], rows["speedup"], yerr=interval(rows, "speedup", "speedup_low", "speedup_high"),
