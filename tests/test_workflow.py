@@ -99,7 +99,6 @@ def test_a_job_on_another_interpreter_runs_there_and_a_missing_one_is_skipped(sm
     jobs = smoke_provenance["jobs"]
     again = jobs["pi_python@same-again"]
     assert again["interpreter"]["executable"] == str(REPO / smoke_config["interpreters"]["same-again"])
-    assert again["interpreter"]["executable"] != jobs["pi_python@main"]["interpreter"]["executable"]
     assert again["machine_id"] == jobs["pi_python@main"]["machine_id"] and again["trials"] > 0
     absent = jobs["pi_python@absent"]
     assert absent["skipped"] == "no-such-python3 was not found" and absent["trials"] == 0
