@@ -38,7 +38,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     run.add_argument("--memory-interval", type=float, default=0.2, help="seconds between memory samples; 0 for none")
     run.add_argument("--interpreter", default="main", help="the grid's name for the interpreter the job runs on")
     run.add_argument("--python", help="run the job on this Python executable instead of this one")
-    run.add_argument("--machine-id", help="the run's machine folder (given to jobs on other interpreters)")
+    run.add_argument("--machine-id", help="the machine id as the workflow's interpreter computes it (given to jobs on other"
+                     " interpreters, whose own Python would change the fingerprint)")
     return parser.parse_args(argv)
 
 

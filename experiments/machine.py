@@ -149,8 +149,9 @@ def collect_provenance(start_method: str | None, interpreter: str = "main", run_
     """Everything about the environment one job ran in.
 
     ``interpreter`` is the grid's name for this Python ("main": the one that runs
-    the workflow); ``run_machine_id`` is the run's machine folder when the job
-    runs on another interpreter (whose Python would change the fingerprint).
+    the workflow); ``run_machine_id`` is the machine id the workflow's interpreter
+    computed, given when the job runs on another interpreter (whose Python would
+    change the fingerprint).
     """
     return {
         "machine": collect_machine_info(),
