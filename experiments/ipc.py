@@ -34,12 +34,12 @@ import contextlib
 import itertools
 import math
 import multiprocessing
-import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from experiments.flags import Flag, Handle, open_flag
+from experiments.redis_server import RedisUnavailable, redis_session
 from experiments.spec import START_METHODS, Experiment, Method, Point, grid_points
 
 #: The book's five numbers: a non-prime with a tiny factor, two non-primes with
@@ -219,8 +219,6 @@ def _search_method(*, loop: str = "plain", flag: str | None = None, precheck: bo
     def run(*, workers: int, start_method: str | None, number: int, check_every: int, context: str | None = None,
             redis_socket: str | None = None, redis_problem: str | None = None) -> dict[str, Any]:
         if flag == "redis" and redis_socket is None:
-            from experiments.redis_server import RedisUnavailable  # see redis_if_needed
-
             raise RedisUnavailable(redis_problem or "no redis-server was started for this job")
         n, stop = number, math.isqrt(number) + 1
         if n % 2 == 0:
@@ -282,27 +280,8 @@ def verify_verdict(point: Point, answer: Mapping[str, Any]) -> bool:
     return prime or (1 < answer["factor"] < n and n % answer["factor"] == 0)
 
 
-@contextlib.contextmanager
-def redis_if_needed(settings: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """A private redis-server when the Redis method is selected.
-
-    When it cannot start, the other methods still run: the Redis method's
-    trials fail with the reason (and how to install redis-server).
-    """
-    # imported here, not at the top: spawned workers import this module and need no redis-py
-    from experiments.redis_server import RedisUnavailable, private_redis
-
-    if "redis" not in settings["methods"]:
-        yield {}
-        return
-    with contextlib.ExitStack() as stack:
-        try:
-            resources = stack.enter_context(private_redis(settings))
-        except RedisUnavailable as problem:
-            print(f"redis-server unavailable, the Redis method's trials will fail: {problem}", file=sys.stderr)
-            resources = {"redis_socket": None, "redis_problem": str(problem)}
-        yield resources
-
+#: A private redis-server for the Redis flag, when that method is measured.
+REDIS_SESSION = redis_session("redis")
 
 IPC_FLAGS = Experiment(
     name="ipc_flags",
@@ -312,7 +291,7 @@ IPC_FLAGS = Experiment(
     params=("number", "check_every"),
     points=lambda settings: _points(settings, IPC_FLAGS, {"number": numbers_of(settings)}),
     verify=verify_verdict,
-    session=redis_if_needed,
+    session=REDIS_SESSION,
     baseline="serial",
 )
 
@@ -326,7 +305,7 @@ IPC_CONTEXTS = Experiment(
         settings, IPC_CONTEXTS, {"number": numbers_of(settings), "context": settings["contexts"]}
     ),
     verify=verify_verdict,
-    session=redis_if_needed,
+    session=REDIS_SESSION,
     baseline="serial",
 )
 

@@ -35,7 +35,7 @@ from typing import Any
 
 import fasteners
 
-from experiments.redis_server import RedisUnavailable, connect, private_redis
+from experiments.redis_server import RedisUnavailable, connect, redis_session
 from experiments.spec import Experiment, Method, Point, grid_points
 from experiments.workers import WAIT_SECONDS, WorkerFailed, run_workers
 
@@ -199,9 +199,9 @@ def _value_method(kind: str):
 
 
 def _redis_incr(*, workers: int, start_method: str | None, increments: int, redis_socket: str | None,
-                redis_error: str) -> dict[str, int]:
+                redis_problem: str) -> dict[str, int]:
     if redis_socket is None:
-        raise RedisUnavailable(redis_error)
+        raise RedisUnavailable(redis_problem)
     key = f"counter-{uuid.uuid4().hex}"
     client = connect(redis_socket)
     try:
@@ -211,25 +211,6 @@ def _redis_incr(*, workers: int, start_method: str | None, increments: int, redi
         client.delete(key)
         client.close()
     return counter_answer(final, spans, workers=workers, increments=increments)
-
-
-@contextlib.contextmanager
-def redis_for_incr(settings: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
-    """The private redis-server, when ``redis_incr`` is measured.
-
-    Yields ``redis_socket`` (None without a server) and ``redis_error``: if the
-    server cannot start, the Redis trials fail with its message and every other
-    method is still measured.
-    """
-    if "redis_incr" not in settings["methods"]:
-        yield {"redis_socket": None, "redis_error": "redis_incr is not measured"}
-        return
-    with contextlib.ExitStack() as stack:
-        try:
-            resources = {**stack.enter_context(private_redis(settings)), "redis_error": ""}
-        except RedisUnavailable as exc:
-            resources = {"redis_socket": None, "redis_error": str(exc)}
-        yield resources
 
 
 VALUE_COUNTER = Experiment(
@@ -245,7 +226,7 @@ VALUE_COUNTER = Experiment(
     params=("increments",),
     points=lambda settings: grid_points(settings, VALUE_COUNTER.params, VALUE_COUNTER.methods),
     verify=count_check(unlocked_bound=True),
-    session=redis_for_incr,
+    session=redis_session("redis_incr"),
     baseline="get_lock",
 )
 

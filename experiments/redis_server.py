@@ -10,13 +10,15 @@ from __future__ import annotations
 import contextlib
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import redis
+if TYPE_CHECKING:
+    import redis
 
 INSTALL_HINT = "install it with tools/setup.sh (or: sudo apt-get install redis-server)"
 
@@ -57,6 +59,8 @@ def private_redis(settings: Mapping[str, Any] | None = None, *, start_timeout: f
 
 
 def _wait_until_ready(server: subprocess.Popen, socket: Path, timeout: float) -> None:
+    import redis  # see connect
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -73,4 +77,32 @@ def _wait_until_ready(server: subprocess.Popen, socket: Path, timeout: float) ->
 
 def connect(redis_socket: str) -> redis.Redis:
     """A client of the private server (one per process: clients do not survive fork)."""
+    # imported here: workers that a spawn or forkserver start imports this module for need no redis-py
+    import redis
+
     return redis.Redis(unix_socket_path=redis_socket)
+
+
+def redis_session(method: str) -> Callable[[Mapping[str, Any]], contextlib.AbstractContextManager[dict[str, Any]]]:
+    """An experiment session that starts a private redis-server when ``method`` is measured.
+
+    It yields ``redis_socket`` (None without a server) and ``redis_problem`` (why
+    there is none, else ""). A server that cannot start fails only ``method``'s
+    trials, with that reason; every other method is still measured.
+    """
+
+    @contextlib.contextmanager
+    def session(settings: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        if method not in settings["methods"]:
+            yield {"redis_socket": None, "redis_problem": f"{method} is not measured"}
+            return
+        with contextlib.ExitStack() as stack:
+            try:
+                resources = {**stack.enter_context(private_redis(settings)), "redis_problem": ""}
+            except RedisUnavailable as problem:
+                print(f"redis-server unavailable, the {method} method's trials will fail: {problem}", file=sys.stderr)
+                resources = {"redis_socket": None, "redis_problem": str(problem)}
+            yield resources
+
+    session.__name__ = f"redis_for_{method}"
+    return session

@@ -179,7 +179,7 @@ def test_the_redis_server_lives_exactly_as_long_as_the_job(monkeypatch):
 
 def test_no_redis_server_is_started_when_the_redis_method_is_not_selected():
     with ipc.IPC_FLAGS.session({"methods": ["serial", "rawvalue"]}) as resources:
-        assert resources == {}
+        assert resources == {"redis_socket": None, "redis_problem": "redis is not measured"}
 
 
 def test_without_redis_server_only_the_redis_trials_fail_with_an_install_hint(monkeypatch):

@@ -20,7 +20,7 @@ CASES = [(e, m.name) for e in locking.EXPERIMENTS for m in e.methods]
 
 @pytest.fixture(scope="module")
 def redis():
-    with locking.redis_for_incr({"methods": ["redis_incr"]}) as resources:
+    with locking.VALUE_COUNTER.session({"methods": ["redis_incr"]}) as resources:
         yield resources
 
 
@@ -32,7 +32,7 @@ def _counter_folders() -> set[Path]:
 @pytest.mark.parametrize("experiment, method", CASES, ids=[f"{e.name}-{m}" for e, m in CASES])
 def test_locked_counters_are_exact_and_unlocked_ones_pass_their_own_check(experiment, method, start_method, redis):
     folders = _counter_folders()
-    resources = redis if experiment.session is locking.redis_for_incr else {}
+    resources = redis if experiment is locking.VALUE_COUNTER else {}
     answer = experiment.method(method).run(workers=WORKERS, start_method=start_method, increments=INCREMENTS, **resources)
     point = Point(method, WORKERS, {"increments": INCREMENTS})
     assert experiment.verify(point, answer), answer
@@ -91,6 +91,6 @@ def test_no_server_is_started_when_redis_is_not_measured(monkeypatch):
     def fail(*args, **kwargs):
         raise AssertionError("private_redis must not start")
 
-    monkeypatch.setattr(locking, "private_redis", fail)
-    with locking.redis_for_incr({"methods": ["no_lock"]}) as resources:
+    monkeypatch.setattr("experiments.redis_server.private_redis", fail)
+    with locking.VALUE_COUNTER.session({"methods": ["no_lock"]}) as resources:
         assert resources["redis_socket"] is None
