@@ -21,6 +21,8 @@ from experiments.interpreters import MAIN
 from experiments.registry import EXPERIMENTS
 from experiments.spec import START_METHODS
 from report.book.common import OURS
+from report.claims.common import below
+from report.claims.pi import THREAD_GAIN
 from report.load import EXTRA_COLUMNS, TIDY_COLUMNS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -258,6 +260,9 @@ def build_context(
         "axes_views": {name: ExperimentView(name, axes_summary) for name in EXPERIMENTS},
         "axes": axis_values(axes_summary),
         "interpreters": run["interpreters"],
+        # the threads-no-gain claim's test, applied on every interpreter the run used
+        "thread_gain": THREAD_GAIN,
+        "threads_gain_verdict": lambda row: below(THREAD_GAIN, row["speedup"], row["speedup_low"], row["speedup_high"]),
         "main_interpreter": MAIN,
         "summary": summary.to_dict("records"),
         "flagged": summary[(summary["flags"].fillna("") != "")].to_dict("records"),

@@ -45,8 +45,12 @@ def _thread_speedup(m: Measurements, experiment: str, baseline: str, test, wordi
                     value, low, high, f"{book:.2f}× with {EDITION_CORES} threads ({EDITION})")
 
 
+#: A thread pool's speedup over serial below this counts as no gain from threads.
+THREAD_GAIN = 1.2
+
+
 def threads_do_not_help(m: Measurements) -> Evidence:
-    return _thread_speedup(m, "pi_python", "serial", partial(below, 1.2), " (below 1.2×?)")
+    return _thread_speedup(m, "pi_python", "serial", partial(below, THREAD_GAIN), f" (below {THREAD_GAIN}×?)")
 
 
 def processes_scale_to_the_cores(m: Measurements) -> Evidence:
