@@ -1,9 +1,10 @@
-"""Tidy trials → per-point statistics: medians, bootstrap intervals, speedups, flags.
+"""Tidy trials → per-point statistics: medians with honest intervals, paired speedups, flags.
 
 A point's statistics use its timed (non-warm-up) trials whose answer was
-correct: a wrong answer is never a fast result. Intervals are percentile
-bootstrap intervals of the median; a speedup's interval resamples the method's
-and the baseline's trials independently.
+correct and that no outside load disturbed: a wrong answer is never a fast
+result, and a disturbed trial was measured again. Intervals come from
+:mod:`report.statistics`: distribution-free intervals of the median, labelled
+with the level they reach, and speedups paired by round.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import pandas as pd
 
 from experiments.registry import EXPERIMENTS
 from report.load import EXTRA_COLUMNS, nullable_integers
+from report.statistics import median_interval, paired_ratio
 
 #: Sampled memory peaks summarised by their median per point.
 MEMORY_COLUMNS = ("peak_pss_bytes", "peak_worker_uss_bytes")
@@ -27,6 +29,9 @@ SLOW_FIRST_REPEAT_FACTOR = 1.5
 #: (Spearman's rank correlation), over at least DRIFT_MIN_REPEATS repeats, are flagged as drift.
 DRIFT_CORRELATION = 0.9
 DRIFT_MIN_REPEATS = 5
+
+#: A parallel method at one worker more than this much faster than the baseline is noise, not a gain.
+ONE_WORKER_TOLERANCE = 1.05
 
 
 def rank_correlation(values: np.ndarray) -> float:
@@ -45,18 +50,26 @@ def karp_flatt(speedup: float, workers: int) -> float:
     return (1 / speedup - 1 / workers) / (1 - 1 / workers)
 
 
+def parallel_cores(machine: Mapping[str, object]) -> int:
+    """Cores a run could use in parallel: the usable CPUs, and no more than the physical cores."""
+    usable = int(machine["usable_cpus"])
+    physical = machine.get("physical_cores") or usable
+    return min(int(physical), usable)
+
+
 @dataclass(frozen=True)
 class AnalysisSettings:
-    """How trials are summarised (the ``analysis`` section of the config)."""
+    """How trials are summarised (the ``analysis`` section of the config, and the precision target)."""
 
     confidence: float = 0.95
     bootstrap_resamples: int = 2000
     unstable_relative_width: float = 0.2
     seed: int = 0
+    precision: float = 0.03
 
     @classmethod
-    def from_config(cls, section: Mapping[str, float]) -> AnalysisSettings:
-        return cls(**section)
+    def from_config(cls, section: Mapping[str, float], precision: float = 0.03) -> AnalysisSettings:
+        return cls(**section, precision=precision)
 
 
 def bootstrap_medians(values: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
@@ -71,12 +84,21 @@ def percentile_interval(samples: np.ndarray, confidence: float) -> tuple[float, 
     return float(low), float(high)
 
 
+def usable_trials(trials: pd.DataFrame) -> pd.DataFrame:
+    """Timed trials that count: correct, and not disturbed by outside load."""
+    keep = ~trials["warmup"].astype(bool) & trials["correct"].astype(bool)
+    if "disturbed" in trials:
+        keep &= ~trials["disturbed"].fillna(False).astype(bool)
+    return trials[keep]
+
+
 def point_keys(experiment: str) -> list[str]:
     """Columns that identify a point of ``experiment``."""
     return ["experiment", "interpreter", "start_method", "method", "workers", *EXPERIMENTS[experiment].params]
 
 
-def _flags(times: np.ndarray, first_repeat: float | None, relative_width: float, wrong: int, settings: AnalysisSettings) -> str:
+def _flags(times: np.ndarray, first_repeat: float | None, relative_width: float, level: float, wrong: int,
+           settings: AnalysisSettings) -> str:
     flags = []
     if wrong:
         flags.append(f"{wrong} wrong answer(s)")
@@ -84,6 +106,8 @@ def _flags(times: np.ndarray, first_repeat: float | None, relative_width: float,
         flags.append("no correct trial")
     elif relative_width > settings.unstable_relative_width:
         flags.append(f"wide interval ({relative_width:.0%} of median)")
+    if len(times) and level < settings.confidence:
+        flags.append(f"{len(times)} trial(s): the interval reaches only {level:.0%}")
     if first_repeat is not None and len(times) > 2:
         others = np.median(times[1:])
         if first_repeat > SLOW_FIRST_REPEAT_FACTOR * others:
@@ -95,60 +119,76 @@ def _flags(times: np.ndarray, first_repeat: float | None, relative_width: float,
     return "; ".join(flags)
 
 
-def summarize(trials: pd.DataFrame, settings: AnalysisSettings = AnalysisSettings()) -> pd.DataFrame:
+def _numeric_median(values: pd.Series) -> float:
+    """Median of the numbers in ``values``; NaN when there are none (every trial failed)."""
+    median = pd.to_numeric(values, errors="coerce").astype("float64").median()
+    return float(median) if pd.notna(median) else np.nan
+
+
+def _summarize_point(experiment: str, keys: list[str], key: tuple, point: pd.DataFrame, extras: list[str],
+                     settings: AnalysisSettings) -> dict:
+    """One summary row: counts, median with its interval, CPU, memory, extras, flags."""
+    method = EXPERIMENTS[experiment].method(point["method"].iloc[0])
+    ordered = point.sort_values("round")
+    good = usable_trials(ordered)
+    times = good["seconds"].to_numpy(float)
+    disturbed = int(ordered["disturbed"].fillna(False).astype(bool).sum()) if "disturbed" in ordered else 0
+    correct = ordered["correct"].astype(bool)
+    row = dict(zip(keys, key))
+    row.update(job_start_method=point["job_start_method"].iloc[0], trials=len(point), correct_trials=int(correct.sum()),
+               disturbed_trials=disturbed, known_wrong=method.known_wrong)
+    row["wrong_trials"] = 0 if method.known_wrong else int((~correct).sum())
+    interval = median_interval(times, settings.confidence)
+    relative_width = (interval.high - interval.low) / interval.value if len(times) else np.nan
+    cpu = _numeric_median(good["cpu_seconds"])
+    row.update(median_seconds=interval.value, ci_low=interval.low, ci_high=interval.high, interval_level=interval.level,
+               relative_width=relative_width, converged=bool(interval.relative_half_width <= settings.precision),
+               median_cpu_seconds=cpu, cpu_utilisation=cpu / interval.value if len(times) else np.nan)
+    for column in MEMORY_COLUMNS:
+        row[f"median_{column}"] = _numeric_median(point[column]) if column in point else np.nan
+    row["median_result"] = _numeric_median(point["result"])
+    for column in extras:
+        for statistic in ("median", "min", "max"):  # NaN where a method did not measure it
+            row[f"{statistic}_{column}"] = float(pd.to_numeric(point[column], errors="coerce").astype("float64").agg(statistic))
+    first = float(ordered["seconds"].iloc[0]) if correct.iloc[0] else None
+    row["flags"] = "" if method.known_wrong else _flags(times, first, relative_width, interval.level,
+                                                         row["wrong_trials"], settings)
+    errors = point.loc[point["error"] != "", "error"]
+    row["error"] = errors.iloc[0] if len(errors) else ""
+    if len(errors) and not method.known_wrong:
+        failed = f"failed: {row['error']}" if len(errors) == len(point) else f"{len(errors)} failed: {row['error']}"
+        row["flags"] = "; ".join(filter(None, [row["flags"], failed]))
+    return row
+
+
+def summarize(trials: pd.DataFrame, settings: AnalysisSettings = AnalysisSettings(), *,
+              usable_cpus: int | None = None) -> pd.DataFrame:
     """One row per point: trial counts, median time with interval, CPU time, memory, answer.
 
     Columns: the point's keys, ``trials`` (timed trials), ``correct_trials``,
-    ``wrong_trials`` (excluding methods that are wrong by design), ``median_seconds``,
-    ``ci_low``, ``ci_high``, ``relative_width``, ``median_cpu_seconds``,
-    ``cpu_utilisation`` (CPU seconds per wall second), ``median_peak_pss_bytes``,
-    ``median_peak_worker_uss_bytes``, ``median_result``, ``known_wrong``, ``flags``,
-    ``error`` (the first failed trial's), plus the median, min and max of every
-    extra measurement over the timed trials (e.g. ``median_duplicated_draws``,
-    ``max_lost_updates``).
+    ``disturbed_trials`` (set aside for outside load), ``wrong_trials``
+    (excluding methods that are wrong by design), ``median_seconds``, ``ci_low``,
+    ``ci_high``, ``interval_level`` (the level the interval reaches),
+    ``relative_width``, ``converged`` (half-width within ``precision``),
+    ``median_cpu_seconds``, ``cpu_utilisation`` (CPU seconds per wall second),
+    ``median_peak_pss_bytes``, ``median_peak_worker_uss_bytes``,
+    ``median_result``, ``known_wrong``, ``flags``, ``error`` (the first failed
+    trial's), the median, min and max of every extra measurement over the timed
+    trials (e.g. ``median_duplicated_draws``, ``max_lost_updates``), and the
+    speedup columns of :func:`add_speedups`. A point whose every trial failed
+    is a row with no times and ``failed: <why>`` in its flags.
     """
-    rng = np.random.default_rng(settings.seed)
-    timed = trials[~trials["warmup"]]
+    timed = trials[~trials["warmup"].astype(bool)]
     tables = []
     for experiment, frame in timed.groupby("experiment", sort=False):
         keys = point_keys(experiment)
-        # every extra measurement this experiment recorded (its parameters are keys)
-        extras = [c for c in EXTRA_COLUMNS if c in frame and c not in keys and frame[c].notna().any()]
-        rows = []
-        for key, point in frame.groupby(keys, sort=False):
-            method = EXPERIMENTS[experiment].method(point["method"].iloc[0])
-            ordered = point.sort_values("repeat")
-            good = ordered[ordered["correct"]]
-            times = good["seconds"].to_numpy(float)
-            row = dict(zip(keys, key))
-            row.update(job_start_method=point["job_start_method"].iloc[0], trials=len(point),
-                       correct_trials=len(good), known_wrong=method.known_wrong)
-            row["wrong_trials"] = 0 if method.known_wrong else len(point) - len(good)
-            if len(times):
-                median = float(np.median(times))
-                low, high = percentile_interval(bootstrap_medians(times, settings.bootstrap_resamples, rng), settings.confidence)
-                cpu = float(good["cpu_seconds"].median())
-                row.update(median_seconds=median, ci_low=low, ci_high=high, relative_width=(high - low) / median,
-                           median_cpu_seconds=cpu, cpu_utilisation=cpu / median)
-            else:
-                row.update(median_seconds=np.nan, ci_low=np.nan, ci_high=np.nan, relative_width=np.nan,
-                           median_cpu_seconds=np.nan, cpu_utilisation=np.nan)
-            for column in MEMORY_COLUMNS:
-                row[f"median_{column}"] = float(point[column].median()) if column in point else np.nan
-            row["median_result"] = float(point["result"].median())
-            for column in extras:
-                for statistic in ("median", "min", "max"):  # NaN where a method did not measure it
-                    row[f"{statistic}_{column}"] = float(point[column].astype("float64").agg(statistic))
-            first = float(ordered["seconds"].iloc[0]) if ordered["correct"].iloc[0] else None
-            row["flags"] = _flags(times, first, row["relative_width"], row["wrong_trials"], settings) if not method.known_wrong else ""
-            errors = point.loc[point["error"] != "", "error"]
-            row["error"] = errors.iloc[0] if len(errors) else ""
-            if len(errors) and not method.known_wrong:
-                row["flags"] = "; ".join(filter(None, [row["flags"], f"{len(errors)} failed: {row['error']}"]))
-            rows.append(row)
+        extras = [c for c in EXTRA_COLUMNS if c in frame and c not in keys and pd.api.types.is_numeric_dtype(frame[c])
+                  and frame[c].notna().any()]
+        rows = [_summarize_point(experiment, keys, key, point, extras, settings)
+                for key, point in frame.groupby(keys, sort=False, dropna=False)]
         tables.append(nullable_integers(pd.DataFrame(rows)))
     summary = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
-    return add_speedups(summary, timed, settings, rng)
+    return add_speedups(summary, timed, settings, usable_cpus=usable_cpus)
 
 
 def _matching(frame: pd.DataFrame, conditions: Mapping[str, object]) -> pd.DataFrame:
@@ -159,38 +199,59 @@ def _matching(frame: pd.DataFrame, conditions: Mapping[str, object]) -> pd.DataF
     return frame[mask]
 
 
-def add_speedups(summary: pd.DataFrame, timed: pd.DataFrame, settings: AnalysisSettings, rng: np.random.Generator) -> pd.DataFrame:
-    """Speedup over each experiment's baseline, its interval, and parallel efficiency."""
+def by_round(rows: pd.DataFrame, column: str = "seconds") -> pd.Series:
+    """A point's values indexed by round: the key that pairs methods measured in the same round."""
+    return pd.Series(rows[column].to_numpy(float), index=rows["round"].to_numpy(int))
+
+
+def implausibility(speedup: float, workers: int, *, parallel: bool, usable_cpus: int | None) -> str:
+    """Why a speedup cannot be real (noise, or a baseline that was slowed), or ""."""
+    if usable_cpus and speedup > usable_cpus:
+        return f"implausible: a speedup above the {usable_cpus} usable CPUs"
+    if parallel and workers == 1 and speedup > ONE_WORKER_TOLERANCE:
+        return "implausible: faster than the baseline at one worker"
+    return ""
+
+
+def add_speedups(summary: pd.DataFrame, timed: pd.DataFrame, settings: AnalysisSettings, *,
+                 usable_cpus: int | None = None) -> pd.DataFrame:
+    """Speedup over each experiment's baseline (paired by round), its interval, parallel efficiency,
+    the Karp–Flatt serial fraction and an ``implausible`` flag.
+
+    Efficiency and serial fraction divide by the workers that can run at once,
+    min(workers, usable CPUs): extra workers only take turns.
+    """
     summary = summary.copy()
-    for column in ("speedup", "speedup_low", "speedup_high", "efficiency", "serial_fraction"):
+    for column in ("speedup", "speedup_low", "speedup_high", "speedup_level", "efficiency", "serial_fraction"):
         summary[column] = np.nan
-    correct = timed[timed["correct"]]
+    summary["implausible"] = ""
+    usable = usable_trials(timed)
     for index, row in summary.iterrows():
         experiment = EXPERIMENTS[row["experiment"]]
-        if experiment.baseline is None or np.isnan(row["median_seconds"]):
+        if experiment.baseline is None or pd.isna(row["median_seconds"]):
             continue
         baseline = experiment.method(experiment.baseline)
         same_work = {"experiment": row["experiment"], "interpreter": row["interpreter"],
                      **{name: row[name] for name in experiment.params}}
         # a baseline off the start-method axis has one start method, whatever this row's
         same_start = {"start_method": row["start_method"]} if baseline.uses_start_method else {}
-        reference = _matching(correct, {**same_work, **same_start, "method": experiment.baseline,
-                                        "workers": row["workers"] if baseline.parallel else 1})
-        mine = _matching(correct, {**same_work, "method": row["method"], "workers": row["workers"],
-                                   "start_method": row["start_method"]})
+        reference = _matching(usable, {**same_work, **same_start, "method": experiment.baseline,
+                                       "workers": row["workers"] if baseline.parallel else 1})
+        mine = _matching(usable, {**same_work, "method": row["method"], "workers": row["workers"],
+                                  "start_method": row["start_method"]})
         if reference.empty or mine.empty:
             continue
-        base_times, my_times = reference["seconds"].to_numpy(float), mine["seconds"].to_numpy(float)
-        ratios = bootstrap_medians(base_times, settings.bootstrap_resamples, rng) / bootstrap_medians(
-            my_times, settings.bootstrap_resamples, rng
-        )
-        low, high = percentile_interval(ratios, settings.confidence)
-        speedup = float(np.median(base_times) / np.median(my_times))
-        summary.loc[index, ["speedup", "speedup_low", "speedup_high"]] = [speedup, low, high]
+        ratio = paired_ratio(by_round(reference), by_round(mine), settings.confidence)
+        summary.loc[index, ["speedup", "speedup_low", "speedup_high", "speedup_level"]] = [
+            ratio.value, ratio.low, ratio.high, ratio.level]
+        method = experiment.method(row["method"])
+        summary.loc[index, "implausible"] = implausibility(ratio.value, int(row["workers"]), parallel=method.parallel,
+                                                           usable_cpus=usable_cpus)
         if not baseline.parallel:
-            summary.loc[index, "efficiency"] = speedup / row["workers"]
-            if row["workers"] > 1:
-                summary.loc[index, "serial_fraction"] = karp_flatt(speedup, row["workers"])
+            at_once = min(int(row["workers"]), usable_cpus or int(row["workers"]))
+            summary.loc[index, "efficiency"] = ratio.value / at_once
+            if at_once > 1:
+                summary.loc[index, "serial_fraction"] = karp_flatt(ratio.value, at_once)
     return summary
 
 

@@ -37,7 +37,7 @@ def pi_python_trials(times: dict[tuple[str, int], list[float]]) -> pd.DataFrame:
         for repeat, value in enumerate(seconds):
             start = float(next(clock))
             rows.append({"experiment": "pi_python", "method": method, "workers": workers, "samples": 10**6,
-                         "warmup": False, "repeat": repeat, "seconds": value, "correct": True,
+                         "warmup": False, "repeat": repeat, "round": repeat, "seconds": value, "correct": True,
                          "started_at": start, "ended_at": start + value})
     return pd.DataFrame(rows)
 

@@ -30,7 +30,7 @@ def trial(experiment, method, number, seconds, repeat, *, context=None, stopped_
     factor = LARGE.get(number, SMALL[1] if number == SMALL[0] else None)
     return {"experiment": experiment, "method": method, "workers": 1 if method == "serial" else 2, "number": number,
             "check_every": 1000, "context": context, "seconds": seconds, "result": int(factor is None),
-            "factor": factor, "stopped_early": stopped_early, "correct": True, "warmup": False, "repeat": repeat,
+            "factor": factor, "stopped_early": stopped_early, "correct": True, "warmup": False, "repeat": repeat, "round": repeat,
             "started_at": start, "ended_at": start + seconds}
 
 

@@ -26,7 +26,7 @@ def trials(experiment: str, points: list[tuple[str, int, dict, float]], **fixed)
         for repeat, factor in enumerate(JITTER):
             start = float(next(clock))
             rows.append({"experiment": experiment, "method": method, "workers": workers, "count": COUNT,
-                         "warmup": False, "repeat": repeat, "seconds": seconds * factor, "correct": True,
+                         "warmup": False, "repeat": repeat, "round": repeat, "seconds": seconds * factor, "correct": True,
                          "started_at": start, "ended_at": start + seconds, **fixed, **params})
     return pd.DataFrame(rows)
 

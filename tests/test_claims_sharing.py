@@ -33,7 +33,7 @@ def sharing_trials(pss: dict[str, float], uss: dict[str, float], *, workers: int
         for method in pss:
             for repeat in range(repeats):
                 jitter = 1 + 0.01 * repeat
-                rows.append(trial("numpy_sharing", method, workers, rows=r, columns=c, array_bytes=size,
+                rows.append(trial("numpy_sharing", method, workers, rows=r, columns=c, array_bytes=size, round=repeat,
                                   peak_pss_bytes=pss[method] * scale * size * jitter,
                                   peak_worker_uss_bytes=uss[method] * scale * size * jitter))
     return rows
@@ -41,8 +41,9 @@ def sharing_trials(pss: dict[str, float], uss: dict[str, float], *, workers: int
 
 def fill_trials(serial: float, parallel: float, workers: int = 2) -> list[dict]:
     shape = {"rows": 2_000, "columns": 25_000}
-    rows = [trial("random_fill", "serial", 1, **shape, seconds=serial * (1 + 0.01 * k)) for k in range(5)]
-    rows += [trial("random_fill", "processes", workers, **shape, seconds=parallel * (1 + 0.01 * k)) for k in range(5)]
+    rows = [trial("random_fill", "serial", 1, **shape, round=k, seconds=serial * (1 + 0.01 * k)) for k in range(6)]
+    rows += [trial("random_fill", "processes", workers, **shape, round=k, seconds=parallel * (1 + 0.01 * k))
+             for k in range(6)]
     return rows
 
 
@@ -54,7 +55,7 @@ def counter_trials(experiment: str, seconds: dict[str, float], lost: dict[str, l
         for k, missing in enumerate(losses):
             final = workers * increments - missing
             exact = method == "no_lock" or missing == 0
-            rows.append(trial(experiment, method, workers, correct=exact, increments=increments, result=final,
+            rows.append(trial(experiment, method, workers, correct=exact, increments=increments, result=final, round=k,
                               lost_updates=missing, count_seconds=seconds[method] * (1 + 0.01 * k)))
     return rows
 
@@ -140,7 +141,7 @@ def test_a_failed_redis_leaves_its_claim_not_run_and_the_locks_judged_without_it
 
 
 def test_claims_without_their_experiment_are_not_run():
-    pi_only = [trial("pi_python", "serial", 1, samples=10**6, seconds=1.0)] * 3
+    pi_only = [trial("pi_python", "serial", 1, samples=10**6, seconds=1.0, round=k) for k in range(3)]
     result = verdicts(pi_only)
     for claim in OURS:
         assert result[claim] == NOT_RUN, claim

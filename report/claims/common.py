@@ -1,8 +1,9 @@
 """The pieces every family's claims are built from: points, ratios with intervals, verdicts.
 
 A claim is one conclusion of the chapter, restated in our words, with a precise
-test on our data: a ratio of two medians (e.g. serial time / process-pool time)
-with a bootstrap confidence interval, compared with a threshold. The verdict
+test on our data: a ratio (e.g. serial time / process-pool time) with its
+confidence interval, paired by round where both sides were measured in the same
+rounds (see :mod:`report.statistics`), compared with a threshold. The verdict
 can say "not sure": when the interval straddles the threshold it is
 ``inconclusive``, never a coin toss.
 """
@@ -16,9 +17,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from report.analysis import AnalysisSettings, bootstrap_medians, percentile_interval
+from report.analysis import AnalysisSettings, parallel_cores, usable_trials
+from report.statistics import paired_ratio
 
 REPRODUCED, NOT_REPRODUCED, INCONCLUSIVE, NOT_RUN = "reproduced", "not reproduced", "inconclusive", "not run"
+
+#: A claim this run's hardware cannot test (e.g. two workers in parallel on one usable CPU).
+NOT_APPLICABLE = "not applicable"
 
 
 @dataclass(frozen=True)
@@ -49,10 +54,14 @@ class MissingPoint(LookupError):
 
 
 class Measurements:
-    """Timed, correct trials by point, and ratios of their medians with bootstrap intervals."""
+    """Timed, correct, undisturbed trials by point, and ratios with their intervals.
+
+    :meth:`column` and :meth:`times` return values indexed by job and round, so
+    that :meth:`ratio` pairs two methods measured in the same rounds.
+    """
 
     def __init__(self, trials: pd.DataFrame, machine: Mapping[str, Any], settings: AnalysisSettings = AnalysisSettings()):
-        self.trials = trials[~trials["warmup"].astype(bool) & trials["correct"].astype(bool)]
+        self.trials = usable_trials(trials)
         self.all_trials = trials[~trials["warmup"].astype(bool)]
         self.machine = machine
         self.settings = settings
@@ -61,7 +70,7 @@ class Measurements:
     @property
     def cores(self) -> int:
         """Physical cores this run could use (the scale where processes should stop gaining)."""
-        return min(self.machine["physical_cores"] or self.machine["usable_cpus"], self.machine["usable_cpus"])
+        return parallel_cores(self.machine)
 
     def workers(self, experiment: str, method: str) -> list[int]:
         """Measured worker counts of a method, ascending; raises MissingPoint if there are none."""
@@ -92,22 +101,28 @@ class Measurements:
         return frame[keep.fillna(False).astype(bool)]
 
     def column(self, column: str, experiment: str, method: str, workers: int = 1, *, correct_only: bool = True,
-               **params: Any) -> np.ndarray:
+               **params: Any) -> pd.Series:
+        """One column of a point's trials, indexed by ``<experiment>@<interpreter>#<round>``."""
         rows = self.rows(experiment, method, workers, correct_only=correct_only, **params)
         if rows.empty:
             where = "".join(f", {name} {value}" for name, value in params.items())
             raise MissingPoint(f"no timed trial of {experiment}.{method} at {workers} workers{where}")
-        return rows[column].to_numpy(dtype=float)
+        job = rows["experiment"] + "@" + (rows["interpreter"] if "interpreter" in rows else "main")
+        rounds = job + "#" + rows["round"].astype(str)
+        return pd.Series(rows[column].to_numpy(dtype=float), index=rounds.to_numpy())
 
-    def times(self, experiment: str, method: str, workers: int = 1, **params: Any) -> np.ndarray:
+    def times(self, experiment: str, method: str, workers: int = 1, **params: Any) -> pd.Series:
         return self.column("seconds", experiment, method, workers, **params)
 
-    def ratio(self, numerator: np.ndarray, denominator: np.ndarray) -> tuple[float, float, float]:
-        """median(numerator) / median(denominator), with its bootstrap interval."""
-        resamples = self.settings.bootstrap_resamples
-        ratios = bootstrap_medians(numerator, resamples, self.rng) / bootstrap_medians(denominator, resamples, self.rng)
-        low, high = percentile_interval(ratios, self.settings.confidence)
-        return float(np.median(numerator) / np.median(denominator)), low, high
+    def ratio(self, numerator, denominator) -> tuple[float, float, float]:
+        """numerator / denominator with its interval: paired by round where both share rounds,
+        else the conservative unpaired ratio of medians (plain arrays are never paired)."""
+        top = numerator if isinstance(numerator, pd.Series) else pd.Series(np.asarray(numerator, float))
+        bottom = denominator if isinstance(denominator, pd.Series) else pd.Series(np.asarray(denominator, float))
+        if not isinstance(numerator, pd.Series) or not isinstance(denominator, pd.Series):
+            bottom = bottom.set_axis([f"unpaired#{i}" for i in range(len(bottom))])
+        interval = paired_ratio(top, bottom, self.settings.confidence)
+        return interval.value, interval.low, interval.high
 
 
 def above(threshold: float, value: float, low: float, high: float) -> str:
