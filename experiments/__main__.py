@@ -15,6 +15,7 @@ import csv
 import json
 import os
 import shutil
+import signal
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -32,7 +33,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     run.add_argument("--provenance", required=True, type=Path, help="JSON file for the job's provenance")
     run.add_argument("--cores", required=True, type=Path, help="CSV of per-core utilisation samples (header only if none)")
     run.add_argument("--log", type=Path, help="file that gets a copy of the progress lines")
-    run.add_argument("--lock", required=True, type=Path, help="lock file shared by all timed jobs")
+    run.add_argument("--lock-folder", type=Path, help="where the machine-wide lock lives (default: a private folder"
+                     " of this user in the temporary folder); tests give their own")
     run.add_argument("--start-method", default=None, choices=["fork", "spawn", "forkserver"])
     run.add_argument("--blas-threads", type=int, default=1, help="value of the BLAS/OpenMP thread variables")
     run.add_argument("--memory-interval", type=float, default=0.2, help="seconds between memory samples; 0 for none")
@@ -100,6 +102,14 @@ class ProgressStream:
         sys.stderr.flush()
 
 
+class Interrupted(BaseException):
+    """SIGTERM (what SLURM and ``timeout`` send): unwinds like Ctrl-C, so every clean-up runs."""
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise Interrupted(signal.Signals(signum).name)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
@@ -108,13 +118,28 @@ def main(argv: list[str] | None = None) -> int:
     # Before numpy is imported: thread pools of BLAS libraries size themselves at load.
     for name in THREAD_VARIABLES:
         os.environ[name] = str(args.blas_threads)
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return measure(args)
+    except (Interrupted, KeyboardInterrupt) as stop:
+        print(f"[{args.experiment}] interrupted ({stop or 'SIGINT'}): workers, servers and segments were removed;"
+              f" the trials measured so far are in {args.output.with_suffix('.partial.jsonl')}", file=sys.stderr)
+        return 130 if isinstance(stop, KeyboardInterrupt) else 143
+    except OSError as error:  # a full disk, most often
+        print(f"[{args.experiment}] could not write {error.filename or 'a result file'}: {error.strerror or error};"
+              f" the trials measured so far are in {args.output.with_suffix('.partial.jsonl')}", file=sys.stderr)
+        return 1
 
-    import fasteners
 
+def measure(args: argparse.Namespace) -> int:
+    """Run the job's trials under the machine-wide lock and write its outputs."""
     from experiments.cores import CORE_COLUMNS
     from experiments.harness import TRIAL_COLUMNS, run_trials
     from experiments.machine import collect_provenance
+    from experiments.owned import remove_stale_leftovers
     from experiments.registry import EXPERIMENTS
+    from experiments.sampler import Sampler
+    from experiments.timed_lock import holding
 
     experiment = EXPERIMENTS[args.experiment]
     settings = json.loads(args.settings)
@@ -129,31 +154,25 @@ def main(argv: list[str] | None = None) -> int:
             stream.write(json.dumps(row) + "\n")
 
     progress = ProgressStream(args.log)
-    lock = fasteners.InterProcessLock(str(args.lock))
-    if not lock.acquire(blocking=False):
-        print(f"[{experiment.name}] waiting for another timed job to finish ({args.lock})", file=sys.stderr)
-        lock.acquire()
-    try:
+    with holding(exclusive=True, what=experiment.name, progress=progress, base=args.lock_folder):
+        for path in remove_stale_leftovers():
+            print(f"[{experiment.name}] removed {path}, left by a job that was killed", file=progress)
         partial.unlink(missing_ok=True)
         provenance = collect_provenance(args.start_method, args.interpreter, args.machine_id)
-        failures = run_trials(
-            experiment,
-            settings,
-            start_method=args.start_method,
-            on_trial=keep,
-            on_core_samples=core_samples.extend,
-            progress=progress,
-            memory_interval=args.memory_interval or None,
-        )
-    finally:
-        lock.release()
-    provenance.update(experiment=experiment.name, settings=settings, skipped=None, trials=len(rows), failed_trials=failures)
+        with Sampler() as sampler:
+            outcome = run_trials(experiment, settings, start_method=args.start_method, on_trial=keep,
+                                 on_core_samples=core_samples.extend, progress=progress,
+                                 memory_interval=args.memory_interval or None, sampler=sampler)
+    provenance.update(experiment=experiment.name, settings=settings, skipped=None, trials=len(rows),
+                      failed_trials=outcome.failures, rounds=outcome.rounds, stop_reason=outcome.stop_reason,
+                      unconverged=outcome.unconverged, disturbed_trials=outcome.disturbed)
     args.provenance.write_text(json.dumps(provenance, indent=2) + "\n")
     write_csv(args.output, rows, TRIAL_COLUMNS)
     write_csv(args.cores, core_samples, CORE_COLUMNS)
     partial.unlink()
-    if failures:
-        print(f"[{experiment.name}] {failures} trial(s) gave a wrong answer or failed; see {args.output}", file=sys.stderr)
+    if outcome.failures:
+        print(f"[{experiment.name}] {outcome.failures} trial(s) gave a wrong answer or failed; see {args.output}",
+              file=sys.stderr)
     return 0
 
 

@@ -5,32 +5,30 @@ worth of work; processes fill the cores).
 System-wide per-core figures (``psutil.cpu_percent``) would also count every
 other process on the machine; instead each thread of the tree is followed in
 ``/proc``: the CPU time it used since the last sample is put on the core it last
-ran on.
+ran on. The sampler process (:mod:`experiments.sampler`) calls this from
+outside the measured tree, so a GIL-bound trial cannot starve it.
 """
 
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
-
-import psutil
-
-from experiments.sampling import PeriodicSampler
+from typing import Dict, Iterable, List, Tuple
 
 #: Columns of a job's per-core samples file (``raw/<experiment>.cores.csv``).
 CORE_COLUMNS = ("experiment", "method", "workers", "round", "order", "seconds", "core", "percent")
 
 TICKS_PER_SECOND = os.sysconf("SC_CLK_TCK")
 
+ThreadTicks = Dict[Tuple[int, int], Tuple[int, int]]
 
-def tree_thread_ticks() -> dict[tuple[int, int], tuple[int, int]]:
-    """CPU ticks used so far and last core, for every thread of this process and its descendants."""
-    me = psutil.Process()
+
+def thread_ticks(pids: Iterable[int]) -> ThreadTicks:
+    """CPU ticks used so far and last core, for every thread of the given processes."""
     threads = {}
-    for process in [me, *me.children(recursive=True)]:
+    for pid in pids:
         try:
-            tasks = list(Path(f"/proc/{process.pid}/task").iterdir())
+            tasks = list(Path(f"/proc/{pid}/task").iterdir())
         except OSError:  # ended since it was listed
             continue
         for task in tasks:
@@ -40,35 +38,25 @@ def tree_thread_ticks() -> dict[tuple[int, int], tuple[int, int]]:
                 continue
             # fields after "(comm)": utime and stime are fields 14 and 15 of stat, processor field 39
             fields = stat[stat.rindex(")") + 2:].split()
-            threads[(process.pid, int(task.name))] = (int(fields[11]) + int(fields[12]), int(fields[36]))
+            threads[(pid, int(task.name))] = (int(fields[11]) + int(fields[12]), int(fields[36]))
     return threads
 
 
-class CoreSampler(PeriodicSampler):
-    """Samples the process tree's use of each core in a background thread.
+class CoreUse:
+    """Turns successive :func:`thread_ticks` readings into ``(seconds, core, percent)`` samples:
+    the share of the time since the previous reading that the tree's threads spent on each core."""
 
-    ``samples`` holds ``(seconds since start, core, percent)``: the share of the
-    time since the previous sample that the tree's threads spent on that core.
-    With ``interval`` None it samples nothing.
-    """
+    def __init__(self, cores: int, ticks: ThreadTicks, now: float):
+        self.cores = cores
+        self.samples: List[Tuple[float, int, float]] = []
+        self._start = self._previous_time = now
+        self._previous = ticks
 
-    def __init__(self, interval: float | None = 0.1):
-        super().__init__(interval)
-        self.cores = psutil.cpu_count(logical=True) or 1
-        self.samples: list[tuple[float, int, float]] = []
-        self._start = self._previous_time = 0.0
-        self._previous: dict[tuple[int, int], tuple[int, int]] = {}
-
-    def begin(self) -> None:
-        self._previous, self._previous_time = tree_thread_ticks(), time.perf_counter()
-        self._start = self._previous_time
-
-    def sample(self) -> None:
-        current, now = tree_thread_ticks(), time.perf_counter()
+    def add(self, ticks: ThreadTicks, now: float) -> None:
         busy = [0] * self.cores
-        for key, (ticks, core) in current.items():
-            busy[core % self.cores] += ticks - self._previous.get(key, (0, core))[0]
+        for key, (used, core) in ticks.items():
+            busy[core % self.cores] += used - self._previous.get(key, (0, core))[0]
         span = max(now - self._previous_time, 1e-9) * TICKS_PER_SECOND
-        for core, ticks in enumerate(busy):
-            self.samples.append((now - self._start, core, min(100.0, 100.0 * ticks / span)))
-        self._previous, self._previous_time = current, now
+        for core, used in enumerate(busy):
+            self.samples.append((now - self._start, core, min(100.0, 100.0 * used / span)))
+        self._previous, self._previous_time = ticks, now

@@ -20,6 +20,8 @@ from multiprocessing.context import BaseContext
 from multiprocessing.shared_memory import SharedMemory
 from typing import Any, Protocol
 
+from experiments.owned import folder_prefix, segment_name
+
 FLAG_CLEAR, FLAG_SET = 0, 1
 
 
@@ -170,13 +172,13 @@ def open_flag(kind: str, ctx: BaseContext, *, redis_socket: str | None = None) -
     elif kind == "event":
         yield EventHandle(ctx.Event())
     elif kind == "mmap":
-        with tempfile.TemporaryDirectory(prefix="mp-report-flag-", dir=_tmpfs()) as folder:
+        with tempfile.TemporaryDirectory(prefix=folder_prefix("flag"), dir=_tmpfs()) as folder:
             path = os.path.join(folder, "flag")
             with open(path, "wb") as stream:
                 stream.write(bytes([FLAG_CLEAR]))
             yield MmapHandle(path)
     elif kind == "shared_memory":
-        block = SharedMemory(create=True, size=1)
+        block = SharedMemory(create=True, size=1, name=segment_name())
         try:
             block.buf[0] = FLAG_CLEAR
             yield SharedMemoryHandle(block.name)

@@ -35,6 +35,7 @@ from typing import Any
 
 import fasteners
 
+from experiments.owned import folder_prefix
 from experiments.redis_server import RedisUnavailable, connect, redis_session
 from experiments.spec import Experiment, Method, Point, grid_points
 from experiments.workers import WAIT_SECONDS, WorkerFailed, run_workers
@@ -133,7 +134,7 @@ def _count_in_file(folder: str, increments: int, lock_scope: str, *, report) -> 
 
 def _file_method(lock_scope: str):
     def run(*, workers: int, start_method: str | None, increments: int) -> dict[str, int]:
-        with tempfile.TemporaryDirectory(prefix="mp-report-counter-", dir=COUNTER_PARENT) as folder:
+        with tempfile.TemporaryDirectory(prefix=folder_prefix("counter"), dir=COUNTER_PARENT) as folder:
             (Path(folder) / "counter.txt").write_text("0")
             spans = run_workers(_count_in_file, [(folder, increments, lock_scope)] * workers, start_method=start_method)
             final = read_count(Path(folder) / "counter.txt")

@@ -2,7 +2,10 @@
 
 It listens on a Unix socket in a fresh temporary folder (no TCP port, so it
 cannot clash with, or be reached by, anything else), keeps nothing on disk, and
-is shut down and its folder removed when the context ends, also on failure.
+is shut down and its folder removed when the context ends, also on failure. The
+kernel ends it if the job dies without a chance to (``PR_SET_PDEATHSIG``), and
+the folder, named after the job, is removed by the job's sampler or the next
+job (:mod:`experiments.owned`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from experiments.owned import folder_prefix
+from experiments.sampler import die_with_parent
 
 if TYPE_CHECKING:
     import redis
@@ -36,7 +42,7 @@ def private_redis(settings: Mapping[str, Any] | None = None, *, start_timeout: f
     executable = shutil.which("redis-server")
     if executable is None:
         raise RedisUnavailable(f"redis-server is not installed: {INSTALL_HINT}")
-    folder = Path(tempfile.mkdtemp(prefix="mp-report-redis-"))
+    folder = Path(tempfile.mkdtemp(prefix=folder_prefix("redis")))
     socket = folder / "redis.sock"
     server = subprocess.Popen(
         [executable, "--port", "0", "--unixsocket", str(socket), "--unixsocketperm", "700",
@@ -44,6 +50,7 @@ def private_redis(settings: Mapping[str, Any] | None = None, *, start_timeout: f
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
+        preexec_fn=die_with_parent,  # a job killed with SIGKILL takes its server with it
     )
     try:
         _wait_until_ready(server, socket, start_timeout)

@@ -37,6 +37,7 @@ from typing import Any, TypeVar
 import numpy as np
 import psutil
 
+from experiments.owned import segment_name
 from experiments.pi import split_evenly
 from experiments.spec import Experiment, Method, Point, grid_points
 from experiments.workers import run_workers
@@ -119,7 +120,7 @@ def shared_buffer(kind: str, shape: tuple[int, int], start_method: str | None) -
         ctx = multiprocessing.get_context(start_method)
         yield ctx.Array("d", count) if kind == "array" else ctx.RawArray("d", count)
         return
-    segment = shared_memory.SharedMemory(create=True, size=count * ITEM_BYTES)
+    segment = shared_memory.SharedMemory(create=True, size=count * ITEM_BYTES, name=segment_name())
     try:
         yield segment.name
     finally:

@@ -15,6 +15,7 @@ call.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import queue
 import time
@@ -37,7 +38,7 @@ def _serve(index: int, work: Callable[..., None], args: tuple, start, done, rele
 
     def report(reply: Any = None) -> None:
         done.put((index, reply, ""))
-        if not release.wait(WAIT_SECONDS):
+        if not release.poll(WAIT_SECONDS):
             raise WorkerFailed(f"worker {index} was not released within {WAIT_SECONDS:.0f} s")
 
     try:
@@ -46,6 +47,19 @@ def _serve(index: int, work: Callable[..., None], args: tuple, start, done, rele
     except BaseException as exc:
         done.put((index, None, f"{type(exc).__name__}: {exc}"))
         raise
+
+
+def _stop(processes: list, timeout: float) -> None:
+    """End every worker still alive: SIGTERM, then SIGKILL (a stopped worker ignores SIGTERM)."""
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    deadline = time.monotonic() + timeout
+    for process in processes:
+        process.join(max(0.0, deadline - time.monotonic()))
+        if process.is_alive():
+            process.kill()
+            process.join(timeout)
 
 
 def run_workers(
@@ -80,15 +94,20 @@ def run_workers(
         The replies, in the order of ``tasks``.
     """
     ctx = multiprocessing.get_context(start_method)
-    start, done, release = ctx.Barrier(len(tasks)), ctx.Queue(), ctx.Event()
-    processes = [ctx.Process(target=_serve, args=(index, work, task, start, done, release), daemon=True)
+    start, done = ctx.Barrier(len(tasks)), ctx.Queue()
+    # one pipe per worker to release it: a write to a dead or stopped worker's pipe never
+    # blocks, where Event.set() waits for every sleeper to wake, and a killed one never does
+    releases = [ctx.Pipe(duplex=False) for _ in tasks]
+    processes = [ctx.Process(target=_serve, args=(index, work, task, start, done, releases[index][0]), daemon=True)
                  for index, task in enumerate(tasks)]
     try:
         for process in processes:
             process.start()
         replies = _collect_replies(done, processes, time.monotonic() + timeout)
         time.sleep(hold_seconds)
-        release.set()
+        for _, sender in releases:
+            with contextlib.suppress(OSError):
+                sender.send(True)
         deadline = time.monotonic() + timeout
         for index, process in enumerate(processes):
             process.join(max(0.0, deadline - time.monotonic()))
@@ -96,11 +115,9 @@ def run_workers(
                 raise WorkerFailed(f"worker {index} (pid {process.pid}) ended with exit code {process.exitcode}")
         return replies
     finally:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-                process.join()
+        _stop(processes, POLL_SECONDS * 10)
         done.close()
+        done.cancel_join_thread()  # a killed worker's half-written item must not hold up the exit
 
 
 def _collect_replies(done, processes: list, deadline: float) -> list[Any]:

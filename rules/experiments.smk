@@ -22,13 +22,10 @@ rule run_experiment:
         settings=lambda wildcards: shlex.quote(json.dumps(SETTINGS[wildcards.experiment])),
         start_method=f"--start-method {config['start_method']}" if config["start_method"] else "",
         memory_interval=config["memory_interval"] or 0,
-        # machine-local: serializes timed jobs of every checkout on this machine,
-        # while cluster nodes (each with its own /tmp) measure side by side
-        lock=Path(tempfile.gettempdir()) / "mp-report-timed-jobs.lock",
     threads: TIMED_JOB_THREADS
     shell:
         "{PYTHON} -m experiments run {wildcards.experiment} --settings {params.settings}"
         " --output {output.trials} --provenance {output.provenance} --cores {output.cores} --log {log}"
-        " --lock {params.lock} --blas-threads {config[blas_threads]}"
+        " --blas-threads {config[blas_threads]}"
         " --memory-interval {params.memory_interval} {params.start_method}"
         " --interpreter {wildcards.interpreter} {params.python}"

@@ -9,15 +9,23 @@ import time
 import numpy as np
 import pytest
 
-from experiments.harness import Clocks, MemorySampler, process_tree_cpu_seconds, run_trials, time_trial
+from experiments.disturbance import MachineTicks
+from experiments.harness import Clocks, TrialContext, process_tree_cpu_seconds, run_trials, time_trial
 from experiments.spec import Experiment, Method, Point, grid_points
 
 
-def fake_clocks() -> Clocks:
-    """Each reading one second after the last; CPU time advances half as fast."""
+def fake_clocks(foreign=lambda: 0.0) -> Clocks:
+    """Each reading one second after the last; CPU time advances half as fast. The machine's
+    busy time is the tree's plus ``foreign()``, the outside load so far (none: a quiet machine)."""
     ticks = itertools.count()
-    cpu_ticks = itertools.count()
-    return Clocks(interval=lambda: float(next(ticks)), wall=lambda: 1e9 + next(ticks), cpu=lambda: 0.5 * next(cpu_ticks))
+    cpu = [0.0]
+
+    def tree_cpu(exclude=()):
+        cpu[0] += 0.5
+        return cpu[0]
+
+    return Clocks(interval=lambda: float(next(ticks)), wall=lambda: 1e9 + next(ticks), cpu=tree_cpu,
+                  machine=lambda: MachineTicks(busy=cpu[0] + foreign(), steal=0.0))
 
 
 def _answer(*, workers, start_method, size):
@@ -47,11 +55,11 @@ METHODS = (Method("a", "A", _answer), Method("b", "B", _answer), Method("serial"
 
 def collect(experiment, settings=SETTINGS, clocks=None):
     rows = []
-    failures = run_trials(
+    outcome = run_trials(
         experiment, settings, start_method=None, on_trial=rows.append,
         clocks=clocks or fake_clocks(), memory_interval=None, progress=open("/dev/null", "w"),
     )
-    return rows, failures
+    return rows, outcome.failures
 
 
 def test_grid_measures_serial_methods_once_per_round():
@@ -89,8 +97,7 @@ def test_order_is_shuffled_per_round_unless_the_experiment_forbids_it():
 
 def test_trial_records_clock_differences_answer_and_check():
     experiment = toy_experiment(*METHODS)
-    row = time_trial(experiment, Point("a", 2, {"size": 3}), start_method=None, resources={},
-                     clocks=fake_clocks(), memory_interval=None)
+    row, _ = time_trial(experiment, Point("a", 2, {"size": 3}), TrialContext(clocks=fake_clocks()))
     assert row["seconds"] == 1.0  # one tick of the fake interval clock
     assert row["cpu_seconds"] == 0.5
     assert row["result"] == 6 and row["correct"] and row["error"] == ""
@@ -109,8 +116,7 @@ def test_a_failing_method_is_a_failed_trial_not_a_crash():
 def test_a_wrong_answer_is_recorded_as_incorrect():
     experiment = Experiment(name="toy", family="tests", title="toy", methods=METHODS, params=("size",),
                             points=lambda s: [Point("a", 1, {"size": 1})], verify=lambda point, answer: False)
-    row = time_trial(experiment, Point("a", 1, {"size": 1}), start_method=None, resources={},
-                     clocks=fake_clocks(), memory_interval=None)
+    row, _ = time_trial(experiment, Point("a", 1, {"size": 1}), TrialContext(clocks=fake_clocks()))
     assert row["correct"] is False and row["error"] == ""
 
 
@@ -127,52 +133,6 @@ def test_cpu_time_includes_worker_processes():
     used = process_tree_cpu_seconds() - before
     # each worker burnt 0.3 s of its own CPU time; the parent barely any
     assert used >= 0.55
-
-
-def _hold_memory(megabytes: int, ready, release) -> None:
-    block = np.ones(megabytes * 2**20 // 8)
-    ready.set()
-    release.wait(30)
-    del block
-
-
-def test_memory_sampler_sees_a_childs_private_memory():
-    ctx = multiprocessing.get_context("fork")
-    ready, release = ctx.Event(), ctx.Event()
-    child = ctx.Process(target=_hold_memory, args=(200, ready, release))
-    with MemorySampler(0.05) as sampler:
-        child.start()
-        assert ready.wait(30)
-        time.sleep(0.3)
-        release.set()
-        child.join(30)
-    assert sampler.samples >= 2
-    assert sampler.peak_uss >= 190 * 2**20
-    assert sampler.peak_pss >= sampler.peak_uss
-    assert 190 * 2**20 <= sampler.peak_worker_uss <= sampler.peak_uss
-
-
-def test_memory_sampling_can_be_switched_off():
-    with MemorySampler(None) as sampler:
-        pass
-    assert sampler.samples == 0 and sampler.peak_pss is None
-
-
-def test_core_sampler_accounts_for_the_cpu_time_of_the_tree():
-    from experiments.cores import CoreSampler
-
-    ctx = multiprocessing.get_context("fork")
-    with CoreSampler(0.05) as sampler:
-        child = ctx.Process(target=_burn_cpu, args=(0.5,))
-        child.start()
-        child.join(30)
-        time.sleep(0.1)
-    times = sorted({t for t, _, _ in sampler.samples})
-    assert len(times) >= 3 and {core for _, core, _ in sampler.samples} == set(range(sampler.cores))
-    widths = dict(zip(times, np.diff([0.0, *times])))
-    busy = sum(percent / 100 * widths[t] for t, _, percent in sampler.samples)
-    # the child burnt 0.5 s of CPU time; ticks are 10 ms, and the parent adds a little
-    assert 0.4 <= busy <= 0.75
 
 
 def test_start_method_axis_applies_to_methods_that_use_one_and_is_recorded_per_trial():
