@@ -21,7 +21,7 @@ import pandas as pd
 
 from experiments.intervals import MISSING, Interval, median_interval
 
-__all__ = ["MISSING", "Interval", "median_interval", "paired_ratio", "unpaired_ratio"]
+__all__ = ["MISSING", "Interval", "median_interval", "paired_ratio", "unpaired_ratio", "wilson_interval"]
 
 
 def paired_ratio(numerator: pd.Series, denominator: pd.Series, confidence: float) -> Interval:
@@ -56,3 +56,26 @@ def unpaired_ratio(numerator, denominator, confidence: float) -> Interval:
 def _per_round(values: pd.Series) -> pd.Series:
     values = values.dropna()
     return values.groupby(level=0).median() if values.index.has_duplicates else values
+
+
+def wilson_interval(successes: int, trials: int, confidence: float) -> tuple[float, float]:
+    """Wilson's score interval of a proportion: near its level even for few trials or shares near 0 or 1."""
+    if trials == 0:
+        return math.nan, math.nan
+    z = _normal_quantile(1 - (1 - confidence) / 2)
+    share = successes / trials
+    centre = (share + z * z / (2 * trials)) / (1 + z * z / trials)
+    spread = z / (1 + z * z / trials) * math.sqrt(share * (1 - share) / trials + z * z / (4 * trials * trials))
+    return max(0.0, centre - spread), min(1.0, centre + spread)
+
+
+def _normal_quantile(probability: float) -> float:
+    """The standard normal quantile, by bisection of the error function (no SciPy needed)."""
+    low, high = -10.0, 10.0
+    for _ in range(100):
+        middle = (low + high) / 2
+        if 0.5 * (1 + math.erf(middle / math.sqrt(2))) < probability:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2

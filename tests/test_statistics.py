@@ -77,3 +77,12 @@ def test_unpaired_ratios_of_different_jobs_are_conservative():
         interval = unpaired_ratio(top, bottom, 0.95)
         hits += interval.low <= 3.0 <= interval.high
     assert hits / 500 >= 0.95
+
+
+def test_wilson_interval_of_a_share():
+    from report.statistics import wilson_interval
+
+    low, high = wilson_interval(0, 10, 0.95)
+    assert low == pytest.approx(0.0, abs=1e-12) and high == pytest.approx(0.2775, abs=1e-3)  # the textbook 0 of 10
+    low, high = wilson_interval(5, 10, 0.95)
+    assert low == pytest.approx(1 - high) and 0.2 < low < 0.3

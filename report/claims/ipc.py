@@ -3,20 +3,22 @@
 The flag methods differ where a flag is set: on the non-primes whose factors
 are all beyond the serial pass (the book's "large factors" numbers), so the
 timing claims compare methods on those numbers. Each number gets its own ratio
-of medians (the same workers, the same number); a claim's figure is the
-geometric mean of these ratios over the numbers, so that every number counts
-alike whatever its size, with a bootstrap interval that resamples each point's
-trials.
+per round (the same workers, the same number, the same round); a claim's figure
+is the median over rounds of the geometric mean of these ratios over the
+numbers, so that every number counts alike whatever its size.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 
+from experiments.intervals import median_interval
 from experiments.ipc import START_METHODS, is_prime
-from report.analysis import bootstrap_medians, percentile_interval
+from report.statistics import wilson_interval
 from report.book.ipc import load_book, number_roles
 from report.claims.common import Claim, Evidence, Measurements, MissingPoint, above, below, within
 
@@ -56,45 +58,44 @@ def large_factor_numbers(m: Measurements) -> list[int]:
     return large
 
 
-def _time(m: Measurements, workers: int, number: int, methods: Sequence[str], pick: Pick,
-          every: bool = True) -> tuple[float, np.ndarray]:
-    """The median time of ``methods`` reduced with ``pick``, and its bootstrap resamples.
+def _per_round(m: Measurements, workers: int, number: int, methods: Sequence[str], pick: Pick,
+               every: bool = True) -> pd.Series:
+    """Per round, the time of ``methods`` reduced with ``pick`` (the slower, or the faster of them).
 
     Every method must have been timed at the point, or with ``every=False`` at least one.
     """
-    value, resamples = None, None
+    columns = []
     for method in methods:
-        seconds = m.rows("ipc_flags", method, workers, number=number)["seconds"].to_numpy(dtype=float)
-        if len(seconds) == 0 and not every:
-            continue
-        if len(seconds) == 0:
-            raise MissingPoint(f"no timed trial of ipc_flags.{method} at {workers} workers for {number}")
-        boot = bootstrap_medians(seconds, m.settings.bootstrap_resamples, m.rng)
-        median = float(np.median(seconds))
-        value = median if value is None else float(pick(value, median))
-        resamples = boot if resamples is None else pick(resamples, boot)
-    if value is None:
+        try:
+            columns.append(m.times("ipc_flags", method, workers, number=number).groupby(level=0).median())
+        except MissingPoint:
+            if every:
+                raise
+    if not columns:
         raise MissingPoint(f"no timed trial of {', '.join(methods)} in ipc_flags at {workers} workers for {number}")
-    return value, resamples
+    table = pd.concat(columns, axis=1)
+    if every:
+        table = table.dropna()
+    return table.max(axis=1) if pick is np.maximum else table.min(axis=1)
 
 
 def _ratio(m: Measurements, numerators: Sequence[str], denominators: Sequence[str], pick_numerator: Pick = np.maximum,
            pick_denominator: Pick = np.maximum, every_denominator: bool = True) -> tuple[float, float, float, int, int]:
-    """Geometric mean over the large-factor numbers of numerator time / denominator time, with its interval.
+    """Geometric mean over the large-factor numbers of numerator time / denominator time, per round,
+    and the median over rounds with its interval (the rounds pair every method and number).
 
     ``pick_*`` reduce several methods' times to one (the slower, the faster); with ``every_denominator=False``
     the denominator is over those of its methods that were timed at each point.
     """
     workers = _workers(m, (*numerators, *denominators) if every_denominator else numerators)
     numbers = large_factor_numbers(m)
-    logs, resampled = [], []
-    for number in numbers:
-        top, top_boot = _time(m, workers, number, numerators, pick_numerator)
-        bottom, bottom_boot = _time(m, workers, number, denominators, pick_denominator, every_denominator)
-        logs.append(np.log(top / bottom))
-        resampled.append(np.log(top_boot / bottom_boot))
-    low, high = percentile_interval(np.exp(np.mean(resampled, axis=0)), m.settings.confidence)
-    return float(np.exp(np.mean(logs))), low, high, workers, len(numbers)
+    logs = pd.concat([np.log(_per_round(m, workers, number, numerators, pick_numerator)
+                             / _per_round(m, workers, number, denominators, pick_denominator, every_denominator))
+                      for number in numbers], axis=1).dropna()
+    if logs.empty:
+        raise MissingPoint(f"ipc_flags has no round that timed {', '.join((*numerators, *denominators))} on every number")
+    interval = median_interval(logs.mean(axis=1), m.settings.confidence)
+    return math.exp(interval.value), math.exp(interval.low), math.exp(interval.high), workers, len(numbers)
 
 
 def _where(workers: int, count: int) -> str:
@@ -172,19 +173,15 @@ def flags_stop_under_every_start_method(m: Measurements) -> Evidence:
     contexts = [c for c in START_METHODS if c != "fork" and c in set(frame["context"])]
     if not contexts:
         raise MissingPoint("ipc_contexts has no flag-method trial under spawn or forkserver in which the pool found a factor")
-    shares, resampled = [], []
-    for context in contexts:
-        stopped = frame.loc[frame["context"] == context, "stopped_early"].to_numpy(dtype=float)
-        picks = m.rng.integers(0, len(stopped), size=(m.settings.bootstrap_resamples, len(stopped)))
-        shares.append(float(stopped.mean()))
-        resampled.append(stopped[picks].mean(axis=1))
-    worst = int(np.argmin(shares))
-    low, high = percentile_interval(np.min(resampled, axis=0), m.settings.confidence)
-    return Evidence(above(0.5, shares[worst], low, high),
+    shares = {context: frame.loc[frame["context"] == context, "stopped_early"].to_numpy(dtype=float)
+              for context in contexts}
+    worst = min(contexts, key=lambda context: shares[context].mean())
+    low, high = wilson_interval(int(shares[worst].sum()), len(shares[worst]), m.settings.confidence)
+    return Evidence(above(0.5, float(shares[worst].mean()), low, high),
                     f"share of flag-method trials under {' and '.join(contexts)} in which every worker stopped early, "
-                    f"the lower of the two ({contexts[worst]}; above 50%?)" if len(contexts) > 1 else
+                    f"the lower of the two ({worst}; above 50%?)" if len(contexts) > 1 else
                     f"share of flag-method trials under {contexts[0]} in which every worker stopped early (above 50%?)",
-                    shares[worst], low, high, "not measured (the book ran under fork only)")
+                    float(shares[worst].mean()), low, high, "not measured (the book ran under fork only)")
 
 
 CLAIMS = (
