@@ -40,6 +40,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     run.add_argument("--memory-interval", type=float, default=0.2, help="seconds between memory samples; 0 for none")
     run.add_argument("--interpreter", default="main", help="the grid's name for the interpreter the job runs on")
     run.add_argument("--python", help="run the job on this Python executable instead of this one")
+    run.add_argument("--python-env", action="append", default=[], metavar="NAME=VALUE",
+                     help="an environment variable the --python interpreter runs under (repeatable)")
     run.add_argument("--machine-id", help="the machine id as the workflow's interpreter computes it (given to jobs on other"
                      " interpreters, whose own Python would change the fingerprint)")
     return parser.parse_args(argv)
@@ -58,11 +60,12 @@ def run_on_other_interpreter(args: argparse.Namespace, argv: list[str]) -> int:
     """Become ``args.python`` running this same job, or record why it cannot."""
     from experiments.cores import CORE_COLUMNS
     from experiments.harness import TRIAL_COLUMNS
-    from experiments.interpreters import Unusable, child_environment, probe
+    from experiments.interpreters import Unusable, child_environment, parse_env, probe
     from experiments.machine import collect_machine_info, machine_id
 
+    env = parse_env(args.python_env)
     try:
-        probe(args.python)
+        probe(args.python, env=env)
     except Unusable as reason:
         ProgressStream(args.log).write(f"[{args.experiment}] skipped on interpreter {args.interpreter}: {reason}\n")
         for path in (args.output, args.cores):
@@ -72,7 +75,7 @@ def run_on_other_interpreter(args: argparse.Namespace, argv: list[str]) -> int:
         info = collect_machine_info()
         args.provenance.write_text(json.dumps({
             "experiment": args.experiment, "machine_id": machine_id(info), "machine": info,
-            "interpreter": {"name": args.interpreter, "executable": args.python},
+            "interpreter": {"name": args.interpreter, "executable": args.python, "env": env},
             "skipped": str(reason), "settings": json.loads(args.settings), "trials": 0, "failed_trials": 0,
         }, indent=2) + "\n")
         return 0
@@ -80,7 +83,7 @@ def run_on_other_interpreter(args: argparse.Namespace, argv: list[str]) -> int:
     rest = argv[:at] + argv[at + 2:]
     executable = shutil.which(args.python)
     sys.stderr.flush()
-    os.execve(executable, [executable, "-m", "experiments", *rest, "--machine-id", machine_id()], child_environment())
+    os.execve(executable, [executable, "-m", "experiments", *rest, "--machine-id", machine_id()], child_environment(env))
 
 
 class ProgressStream:
@@ -106,7 +109,13 @@ class Interrupted(BaseException):
     """SIGTERM (what SLURM and ``timeout`` send): unwinds like Ctrl-C, so every clean-up runs."""
 
 
+JOB_PID = os.getpid()
+
+
 def _interrupt(signum: int, frame: object) -> None:
+    if os.getpid() != JOB_PID:  # a worker forked a moment ago, before it reset this handler: die as by default
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
     raise Interrupted(signal.Signals(signum).name)
 
 
@@ -139,6 +148,7 @@ def measure(args: argparse.Namespace) -> int:
     from experiments.owned import remove_stale_leftovers
     from experiments.registry import EXPERIMENTS
     from experiments.sampler import Sampler
+    from experiments.spec import unavailable_methods
     from experiments.timed_lock import holding
 
     experiment = EXPERIMENTS[args.experiment]
@@ -164,6 +174,7 @@ def measure(args: argparse.Namespace) -> int:
                                  on_core_samples=core_samples.extend, progress=progress,
                                  memory_interval=args.memory_interval or None, sampler=sampler)
     provenance.update(experiment=experiment.name, settings=settings, skipped=None, trials=len(rows),
+                      unavailable_methods=unavailable_methods(experiment, settings),
                       failed_trials=outcome.failures, rounds=outcome.rounds, stop_reason=outcome.stop_reason,
                       unconverged=outcome.unconverged, disturbed_trials=outcome.disturbed)
     args.provenance.write_text(json.dumps(provenance, indent=2) + "\n")

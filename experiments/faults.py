@@ -38,9 +38,10 @@ JOB_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGCHLD, signal.SIGALRM)
 
 
 def _default_handlers_in_child() -> None:
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, JOB_SIGNALS)
+    # handlers first: a signal that waited for the unblocking must find the default ones
     for signum in JOB_SIGNALS:
         signal.signal(signum, signal.SIG_DFL if signum != signal.SIGINT else signal.default_int_handler)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, JOB_SIGNALS)
 
 
 def _block_job_signals_in_this_thread(*_: object) -> None:
@@ -119,6 +120,8 @@ def lost_child(spare: Collection[int]) -> Optional[str]:
     or of one that another thread reaped after such a death."""
     if REAPED_DEATHS:
         return REAPED_DEATHS[0]
+    if not hasattr(os, "waitid"):  # PyPy 3.9 has none: only the reaped deaths above are seen
+        return None
     try:
         children = psutil.Process().children()
     except psutil.Error:
@@ -160,12 +163,18 @@ def guarded(deadline: float, *, spare: Collection[int] = (),
         on_fault()
         raise fault
 
+    owner = os.getpid()
+
     def on_alarm(signum: int, frame: object) -> None:
+        if os.getpid() != owner:  # a worker forked a moment ago: these faults are not its to raise
+            return
         if faults:  # the clean-up after a fault hung as well
             raise faults[0]
         fail(TrialTimeout(f"the trial passed its deadline of {deadline:.0f} s; its processes were killed"))
 
     def on_child(signum: int, frame: object) -> None:
+        if os.getpid() != owner:
+            return
         reason = lost_child(spare)
         if reason:
             fail(WorkerLost(reason))

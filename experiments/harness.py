@@ -186,7 +186,7 @@ def time_trial(experiment: Experiment, point: Point, context: TrialContext, *,
     correct = False
     columns: Dict[str, Any] = {"result": None}
     if not error:
-        columns = answer_columns(answer, (*TRIAL_COLUMNS, *row))
+        columns = answer_columns(answer, tuple(name for name in (*TRIAL_COLUMNS, *row) if name != "result"))
         try:
             correct = bool(experiment.verify(point, answer))
         except Exception as exc:  # noqa: BLE001
@@ -355,8 +355,9 @@ def run_trials(
                         if not row["disturbed"]:
                             break
                         time.sleep(REMEASURE_PAUSE)
-        finally:
+        except BaseException:  # interrupted: no worker outlives the job (a finished job's pools closed themselves)
             kill_descendants(spare)
+            raise
     unconverged = [describe(point) for point in plan.unconverged()]
     print(f"[{experiment.name}] stopped after {plan.rounds} rounds: {plan.stop_reason};"
           f" {len(unconverged)} point(s) not within ±{plan.precision:.0%}, {disturbed} trial(s) disturbed",

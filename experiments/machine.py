@@ -46,7 +46,7 @@ def cpu_model() -> str:
 def os_name() -> str:
     try:
         return platform.freedesktop_os_release()["PRETTY_NAME"]
-    except (OSError, KeyError):
+    except (OSError, KeyError, AttributeError):  # AttributeError: Python 3.9 (PyPy) has no freedesktop_os_release
         return f"{platform.system()} {platform.release()}"
 
 
@@ -133,7 +133,10 @@ def default_start_method() -> str:
 
 
 def interpreter_info() -> dict[str, Any]:
-    """This Python: implementation, version, build, and whether it runs with the GIL."""
+    """This Python: implementation, version, build, whether it runs with the GIL, and
+    which interpreters module it has for subinterpreters."""
+    from experiments.subinterpreters import interpreters_module
+
     return {
         "executable": sys.executable,
         "implementation": platform.python_implementation(),
@@ -142,6 +145,10 @@ def interpreter_info() -> dict[str, Any]:
         # a free-threaded build (configure --disable-gil) can still turn the GIL on, e.g. PYTHON_GIL=1
         "free_threaded_build": bool(sysconfig.get_config_var("Py_GIL_DISABLED")),
         "gil_enabled": getattr(sys, "_is_gil_enabled", lambda: True)(),
+        # how the GIL was asked for: "1" on, "0" off, None the build's own default
+        "python_gil": os.environ.get("PYTHON_GIL"),
+        # what the subinterpreters methods run on; None where they are skipped
+        "interpreters_module": interpreters_module(),
     }
 
 

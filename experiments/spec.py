@@ -53,6 +53,10 @@ class Method:
         True for methods that start their workers through ``multiprocessing``
         with the ``start_method`` they are given: the start-method axis of the
         grid (setting ``start_methods``) applies to them alone.
+    unavailable
+        Optional ``unavailable()`` that returns why the method cannot run on
+        this interpreter (e.g. it lacks the module the method needs), or None
+        when it can. :func:`grid_points` leaves an unavailable method out.
     """
 
     name: str
@@ -62,6 +66,11 @@ class Method:
     known_wrong: bool = False
     setup: Callable[..., None] | None = None
     uses_start_method: bool = False
+    unavailable: Callable[[], str | None] | None = None
+
+    def unavailable_reason(self) -> str | None:
+        """Why this method cannot run on this interpreter, or None when it can."""
+        return self.unavailable() if self.unavailable else None
 
 
 @dataclass(frozen=True)
@@ -157,9 +166,11 @@ def grid_points(settings: Mapping[str, Any], params: tuple[str, ...], methods: t
     Methods that are not parallel are measured once, at one worker. Methods that
     use a start method are measured under each of ``settings["start_methods"]``
     (when the experiment has that setting), the others under the job's.
+    Methods unavailable on this interpreter are left out
+    (:func:`unavailable_methods` says which, and why).
     """
     fixed = {name: settings[name] for name in params}
-    selected = [m for m in methods if m.name in settings["methods"]]
+    selected = [m for m in methods if m.name in settings["methods"] and m.unavailable_reason() is None]
     points = []
     for method in selected:
         counts = settings["workers"] if method.parallel else [1]
@@ -167,3 +178,10 @@ def grid_points(settings: Mapping[str, Any], params: tuple[str, ...], methods: t
         points.extend(Point(method.name, workers, fixed, start_method)
                       for start_method in start_methods or [None] for workers in counts)
     return points
+
+
+def unavailable_methods(experiment: Experiment, settings: Mapping[str, Any]) -> dict[str, str]:
+    """The selected methods of ``experiment`` that cannot run on this interpreter: name → reason."""
+    reasons = {method.name: method.unavailable_reason() for method in experiment.methods
+               if method.name in settings["methods"]}
+    return {name: reason for name, reason in reasons.items() if reason is not None}

@@ -66,19 +66,40 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+#: Steps heavy enough to disturb a timed trial of another checkout: they wait while one runs.
+HEAVY_STEPS = ("figures", "html", "compare", "pdf")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.step in HEAVY_STEPS:
+        from experiments.timed_lock import holding
+
+        with holding(exclusive=False, what=f"report {args.step}"):
+            return run_step(args)
+    return run_step(args)
+
+
+def run_step(args: argparse.Namespace) -> int:
     from report.load import primary, read_table
 
     if args.step == "collect":
-        from report.load import read_core_samples, read_run, read_trials
+        from report.load import RawDataError, read_core_samples, read_run, read_trials
 
-        tidy = read_trials(args.trials, args.provenance)
+        # every file is read and checked before any output is written: a bad one leaves none half-made
+        try:
+            tidy = read_trials(args.trials, args.provenance)
+            cores = read_core_samples(args.cores)
+            run = read_run(args.provenance)
+        except RawDataError as error:
+            print(f"python -m report collect: {error}", file=sys.stderr)
+            return 1
         tidy.to_csv(args.tidy, index=False)
-        read_core_samples(args.cores).to_csv(args.cores_output, index=False)
-        args.run.write_text(json.dumps(read_run(args.provenance), indent=2) + "\n")
+        cores.to_csv(args.cores_output, index=False)
+        args.run.write_text(json.dumps(run, indent=2) + "\n")
     elif args.step == "analyze":
-        from report.analysis import AnalysisSettings, overlapping_trials, summarize
+        from report.analysis import (AnalysisSettings, convergence_record, disturbance_record, overlapping_trials,
+                                     summarize)
         from report.book import compare_with_book
         from report.claims import evaluate_claims
 
@@ -88,13 +109,19 @@ def main(argv: list[str] | None = None) -> int:
         run = json.loads(args.run.read_text())
         check_schema(run, args.tidy.parent)
         tidy = read_table(args.tidy)
-        settings = AnalysisSettings.from_config(config["analysis"])
-        summary = summarize(tidy, settings)
+        settings = AnalysisSettings.from_config(config["analysis"], precision=config.get("precision", 0.03))
+        summary = summarize(tidy, settings, usable_cpus=run["machine"]["usable_cpus"])
         overlaps = overlapping_trials(tidy)
-        args.quality.write_text(json.dumps({"overlapping_trials": len(overlaps)}, indent=2) + "\n")
+        quality = {"overlapping_trials": len(overlaps),
+                   "disturbance": disturbance_record(tidy, run["machine"]["usable_cpus"]),
+                   "convergence": convergence_record(run)}
+        args.quality.write_text(json.dumps(quality, indent=2) + "\n")
         summary.to_csv(args.summary, index=False)
         compare_with_book(primary(summary)).to_csv(args.comparison, index=False)
-        evaluate_claims(primary(tidy), run["machine"], settings).to_csv(args.claims, index=False)
+        # the interpreter claims compare interpreters, each under its job's own start method
+        own_start = tidy[tidy["start_method"] == tidy["job_start_method"]]
+        evaluate_claims(primary(tidy), run["machine"], settings, every_interpreter=own_start).to_csv(
+            args.claims, index=False)
     elif args.step == "figures":
         from report.figures import FigureInputs, draw_figures
 

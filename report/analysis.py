@@ -62,26 +62,12 @@ class AnalysisSettings:
     """How trials are summarised (the ``analysis`` section of the config, and the precision target)."""
 
     confidence: float = 0.95
-    bootstrap_resamples: int = 2000
     unstable_relative_width: float = 0.2
-    seed: int = 0
     precision: float = 0.03
 
     @classmethod
     def from_config(cls, section: Mapping[str, float], precision: float = 0.03) -> AnalysisSettings:
         return cls(**section, precision=precision)
-
-
-def bootstrap_medians(values: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """Medians of ``resamples`` bootstrap resamples of ``values``."""
-    picks = rng.integers(0, len(values), size=(resamples, len(values)))
-    return np.median(values[picks], axis=1)
-
-
-def percentile_interval(samples: np.ndarray, confidence: float) -> tuple[float, float]:
-    tail = (1 - confidence) / 2 * 100
-    low, high = np.percentile(samples, [tail, 100 - tail])
-    return float(low), float(high)
 
 
 def usable_trials(trials: pd.DataFrame) -> pd.DataFrame:
@@ -261,3 +247,28 @@ def overlapping_trials(trials: pd.DataFrame) -> pd.DataFrame:
     latest_end = ordered["ended_at"].cummax().shift(1)
     clashes = ordered[ordered["started_at"] < latest_end]
     return clashes[["experiment", "method", "workers", "round", "started_at", "ended_at"]]
+
+
+def disturbance_record(trials: pd.DataFrame, usable_cpus: int) -> dict:
+    """How quiet the machine was: per experiment, the trials, those set aside as disturbed, and the
+    outside load as a share of the CPU capacity of all its trials (foreign and steal time)."""
+    if "disturbed" not in trials:
+        return {}
+    record = {}
+    for experiment, frame in trials.groupby("experiment", sort=False):
+        capacity = float(frame["seconds"].sum()) * usable_cpus
+        foreign = float(frame["foreign_cpu_seconds"].fillna(0).sum())
+        steal = float(frame["steal_seconds"].fillna(0).sum())
+        record[experiment] = {
+            "trials": int(len(frame)), "disturbed": int(frame["disturbed"].fillna(False).astype(bool).sum()),
+            "foreign_share": foreign / capacity if capacity else 0.0,
+            "steal_share": steal / capacity if capacity else 0.0,
+        }
+    return record
+
+
+def convergence_record(run: Mapping[str, object]) -> dict:
+    """Per job, how its rounds ended: rounds, why they stopped, the points still wider than the target."""
+    return {name: {"rounds": job.get("rounds"), "stop_reason": job.get("stop_reason"),
+                   "unconverged": job.get("unconverged", [])}
+            for name, job in run["jobs"].items() if not job.get("skipped") and "rounds" in job}

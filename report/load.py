@@ -3,18 +3,32 @@
 One row per trial (warm-up trials included, flagged), one column per variable.
 :data:`TIDY_COLUMNS` is the table's schema; the README's "Results" section lists
 the same columns (a test keeps the two in step).
+
+Nothing is taken on trust: a raw file must hold as many trials as its provenance
+records, and every cell what its column may hold (:data:`RAW_RULES`). Anything
+else raises :class:`RawDataError`, one line naming the file and what is wrong.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from experiments.interpreters import MAIN
 from experiments.registry import EXPERIMENTS
+from experiments.spec import START_METHODS
+
+
+class RawDataError(ValueError):
+    """A raw trial or provenance file that cannot be used as it is; the message names the file and what is wrong."""
 
 #: Version of the tidy table's layout; bump it when a column changes meaning.
 SCHEMA_VERSION = 2
@@ -38,6 +52,10 @@ TIDY_COLUMNS = {
     "peak_uss_bytes": "peak total USS of the process tree, sampled (bytes); empty if sampling is off",
     "peak_worker_uss_bytes": "peak USS of the largest single child process, sampled (bytes); 0 without children, empty if sampling is off",
     "memory_samples": "number of memory samples taken during the trial",
+    "foreign_cpu_seconds": "busy CPU time of the machine during the trial that the measured process tree did not use, from /proc/stat (s)",
+    "steal_seconds": "CPU time the hypervisor gave to other guests during the trial (s)",
+    "disturbed": "True when foreign or steal time exceeded the configured share of the trial's CPU capacity: kept, left out of the statistics, and measured again",
+    "deadline_seconds": "the trial's deadline: it failed if it ran longer (s)",
     "result": "the trial's answer (for π experiments: the estimate of π)",
     "correct": "whether the answer passed the experiment's check",
     "error": "exception raised by the method, if any",
@@ -78,15 +96,213 @@ EXTRA_COLUMNS = {
 }
 
 
+#: Columns the harness added after the committed reference run, and what a trial without them holds.
+LATER_COLUMNS = {"foreign_cpu_seconds": np.nan, "steal_seconds": np.nan, "disturbed": False, "deadline_seconds": np.nan}
+
+#: Columns the workflow adds to the raw ones, from each job's provenance.
+JOB_COLUMNS = ("machine_id", "interpreter", "job_start_method")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What the cells of one raw column may hold, as the harness writes them.
+
+    ``kind`` is "integer", "number", "boolean", "text" or "name" (one of the
+    names a job allows, see :func:`allowed_names`); bounds apply to numbers,
+    ``above`` strictly. ``empty`` says whether a cell may be empty.
+    """
+
+    kind: str
+    minimum: float | None = None
+    above: float | None = None
+    maximum: float | None = None
+    empty: bool = False
+
+
+COUNT, MAYBE_COUNT, SECONDS, MAYBE_SECONDS = Rule("integer", 0), Rule("integer", 0, empty=True), Rule("number", 0), Rule("number", 0, empty=True)
+
+#: Every column a raw trial file may have, and what its cells may hold.
+RAW_RULES = {
+    "experiment": Rule("name"), "start_method": Rule("name"), "method": Rule("name"),
+    "workers": Rule("integer", 1), "round": COUNT, "warmup": Rule("boolean"), "repeat": MAYBE_COUNT,
+    "order": COUNT, "seconds": SECONDS, "cpu_seconds": SECONDS, "peak_pss_bytes": MAYBE_COUNT,
+    "peak_uss_bytes": MAYBE_COUNT, "peak_worker_uss_bytes": MAYBE_COUNT, "memory_samples": COUNT,
+    "foreign_cpu_seconds": MAYBE_SECONDS, "steal_seconds": MAYBE_SECONDS, "disturbed": Rule("boolean"),
+    "deadline_seconds": Rule("number", above=0, empty=True), "result": Rule("number", empty=True),
+    "correct": Rule("boolean"), "error": Rule("text", empty=True),
+    "started_at": Rule("number", above=0), "ended_at": Rule("number", above=0),
+    **{column: MAYBE_COUNT for column in EXTRA_COLUMNS},
+    "hold_seconds": MAYBE_SECONDS, "count_seconds": MAYBE_SECONDS, "stop_latency": MAYBE_SECONDS,
+    "lost_updates": Rule("integer", empty=True), "stopped_early": Rule("integer", 0, maximum=1, empty=True),
+    "context": Rule("name", empty=True),
+}
+
+#: Columns every raw trial file has (older ones lack the later columns).
+REQUIRED_COLUMNS = tuple(c for c in TIDY_COLUMNS if c not in JOB_COLUMNS and c not in LATER_COLUMNS)
+
+#: What the cells of a per-core samples file may hold.
+CORE_RULES = {"experiment": Rule("text"), "method": Rule("text"), "workers": Rule("integer", 1), "round": COUNT,
+              "order": COUNT, "seconds": SECONDS, "core": COUNT, "percent": SECONDS}
+
+
+def allowed_names(experiment: str) -> dict[str, tuple[str, ...]]:
+    """The names a job of ``experiment`` may write into its "name" columns."""
+    return {"experiment": (experiment,), "start_method": START_METHODS, "context": START_METHODS,
+            "method": EXPERIMENTS[experiment].method_names}
+
+
+def _is_count(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+#: Provenance keys every job record has: what each must be, in words.
+PROVENANCE_KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "experiment": (lambda value: isinstance(value, str) and value in EXPERIMENTS, "an experiment of experiments/registry.py"),
+    "machine_id": (lambda value: isinstance(value, str) and value != "", "the machine's folder name"),
+    "machine": (lambda value: isinstance(value, dict), "an object of the machine's facts"),
+    "interpreter": (lambda value: isinstance(value, dict) and isinstance(value.get("name"), str), 'an object with a "name"'),
+    "trials": (_is_count, "the number of trials the job wrote (an integer from 0)"),
+}
+
+#: Provenance keys some records lack: skipped jobs have no start method, older jobs no rounds or stop reason.
+OPTIONAL_PROVENANCE_KEYS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "skipped": (lambda value: value is None or isinstance(value, str), "null, or why the job was skipped"),
+    "start_method": (lambda value: isinstance(value, str) and value in START_METHODS, f"one of {', '.join(START_METHODS)}"),
+    "rounds": (_is_count, "the rounds the job measured (an integer from 0)"),
+    "stop_reason": (lambda value: isinstance(value, str), "why the job stopped adding rounds (text)"),
+}
+
+
+def read_provenance(path: Path) -> dict:
+    """One job's provenance record, checked: the keys :func:`read_trials` and :func:`read_run` use."""
+    try:
+        record = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise RawDataError(f"{path}: not a readable JSON provenance record ({error})") from None
+    if not isinstance(record, dict):
+        raise RawDataError(f"{path}: holds a JSON {type(record).__name__}, not a provenance record (an object)")
+    for key, (valid, meaning) in PROVENANCE_KEYS.items():
+        if key not in record:
+            raise RawDataError(f"{path}: lacks the key {key!r} ({meaning})")
+        if not valid(record[key]):
+            raise RawDataError(f"{path}: {key} is {_shown(record[key])}, not {meaning}")
+    for key, (valid, meaning) in OPTIONAL_PROVENANCE_KEYS.items():
+        if key in record and not valid(record[key]):
+            raise RawDataError(f"{path}: {key} is {_shown(record[key])}, not {meaning}")
+    if not record.get("skipped") and "start_method" not in record:
+        raise RawDataError(f"{path}: lacks the key 'start_method' of a job that ran")
+    return record
+
+
+def _shown(value: Any) -> str:
+    """A value as a message shows it: at most 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def read_csv_text(path: Path, required: tuple[str, ...]) -> tuple[str, pd.DataFrame]:
+    """A CSV file's text and its cells as text ("" where empty), checked for the shape of a complete
+    file: a header with the ``required`` columns, no column twice, every row as wide as the header,
+    and a line break at the end (a file cut off mid-row lacks it)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise RawDataError(f"{path}: cannot be read as text ({error})") from None
+    if not text.strip():
+        raise RawDataError(f"{path}: is empty, without even a header: its job did not finish writing it")
+    if not text.endswith("\n"):
+        raise RawDataError(f"{path}: ends in the middle of a line: the file was cut off")
+    try:
+        header, *rows = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as error:
+        raise RawDataError(f"{path}: is not valid CSV ({error})") from None
+    missing = [column for column in required if column not in header]
+    if len(missing) == len(required):
+        raise RawDataError(f"{path}: is not a raw file of this workflow: its header {_shown(','.join(header))} has none of its columns")
+    if missing:
+        raise RawDataError(f"{path}: lacks the column(s) {', '.join(missing)}")
+    twice = sorted({column for column in header if header.count(column) > 1})
+    if twice:
+        raise RawDataError(f"{path}: has the column(s) {', '.join(twice)} more than once")
+    for number, row in enumerate(rows, start=1):
+        if len(row) != len(header):
+            raise RawDataError(f"{path}: row {number} has {len(row)} fields, and the header {len(header)}")
+    return text, pd.DataFrame(rows, columns=header, dtype=object)
+
+
+def cell_problem(cells: pd.Series, rule: Rule, names: tuple[str, ...] = ()) -> tuple[int, str] | None:
+    """A cell of ``cells`` (text, as in the file, on a range index) that breaks ``rule``: its row and why."""
+    empty = cells == ""
+    if empty.any() and not rule.empty:
+        return int(empty.idxmax()), "is empty"
+    present = cells[~empty]
+    if rule.kind == "text":
+        return None
+    if rule.kind in ("boolean", "name"):
+        allowed = ("True", "False") if rule.kind == "boolean" else names
+        conditions = [(~present.isin(allowed), f"is not one of {', '.join(allowed)}")]
+    else:
+        values = pd.to_numeric(present, errors="coerce").astype(float)
+        conditions = [(values.isna(), "is not a number"), (~np.isfinite(values), "is not finite")]
+        if rule.kind == "integer":
+            conditions.append((values != values.round(), "is not a whole number"))
+        if rule.minimum is not None:
+            conditions.append((values < rule.minimum, f"is below {rule.minimum:g}"))
+        if rule.above is not None:
+            conditions.append((values <= rule.above, f"is not above {rule.above:g}"))
+        if rule.maximum is not None:
+            conditions.append((values > rule.maximum, f"is above {rule.maximum:g}"))
+    return next(((int(failed.idxmax()), why) for failed, why in conditions if failed.any()), None)
+
+
+def check_cells(path: Path, cells: pd.DataFrame, rules: Mapping[str, Rule], names: Mapping[str, tuple[str, ...]]) -> None:
+    """Every cell of a file's columns against its column's rule; ``names`` are the allowed names of "name" columns."""
+    for column in cells.columns:
+        problem = cell_problem(cells[column], rules[column], names.get(column, ()))
+        if problem:
+            row, why = problem
+            raise RawDataError(f"{path}: row {row + 1}, column {column}: {_shown(cells[column].iloc[row])} {why}")
+
+
+def check_raw_trials(path: Path, cells: pd.DataFrame, provenance: Mapping[str, Any], provenance_path: Path) -> None:
+    """A raw trial file's cells against its job's provenance and :data:`RAW_RULES`."""
+    unknown = [column for column in cells.columns if column not in RAW_RULES]
+    if unknown:
+        raise RawDataError(f"{path}: has column(s) missing from the tidy schema (report/load.py): {', '.join(unknown)}")
+    if len(cells) != provenance["trials"]:
+        raise RawDataError(f"{path}: holds {len(cells)} trial(s), but {provenance_path} records {provenance['trials']}:"
+                           " the file was cut off or changed; delete it to measure that job again")
+    check_cells(path, cells, RAW_RULES, allowed_names(provenance["experiment"]))
+    started, ended = (pd.to_numeric(cells[column]) for column in ("started_at", "ended_at"))
+    backwards = started > ended
+    if backwards.any():
+        row = int(np.argmax(backwards.to_numpy()))
+        raise RawDataError(f"{path}: row {row + 1}: the trial ends (ended_at {cells['ended_at'].iloc[row]}) before it"
+                           f" starts (started_at {cells['started_at'].iloc[row]})")
+
+
+def read_raw_trials(path: Path, provenance: Mapping[str, Any], provenance_path: Path) -> pd.DataFrame:
+    """One job's raw trials, checked, with the later columns filled where an older file lacks them."""
+    text, cells = read_csv_text(path, REQUIRED_COLUMNS)
+    check_raw_trials(path, cells, provenance, provenance_path)
+    return with_later_columns(pd.read_csv(io.StringIO(text), keep_default_na=True))
+
+
+def with_later_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the columns :data:`LATER_COLUMNS` that it lacks, as trials without them hold them."""
+    missing = {column: value for column, value in LATER_COLUMNS.items() if column not in frame}
+    return frame.assign(**missing) if missing else frame
+
+
 def read_trials(trial_files: Iterable[Path], provenance_files: Iterable[Path]) -> pd.DataFrame:
-    """Concatenate raw trial CSVs, adding each job's machine and interpreter.
+    """Concatenate raw trial CSVs, checked, adding each job's machine and interpreter.
 
     Jobs skipped because their interpreter could not run them have no trials.
     """
     frames = []
     for trials_path, provenance_path in zip(trial_files, provenance_files, strict=True):
-        provenance = json.loads(Path(provenance_path).read_text())
-        frame = pd.read_csv(trials_path, keep_default_na=True)
+        provenance = read_provenance(provenance_path)
+        frame = read_raw_trials(trials_path, provenance, provenance_path)
         if provenance.get("skipped"):
             continue
         frame.insert(frame.columns.get_loc("start_method") + 1, "job_start_method", provenance["start_method"])
@@ -94,19 +310,13 @@ def read_trials(trial_files: Iterable[Path], provenance_files: Iterable[Path]) -
         frame.insert(0, "machine_id", provenance["machine_id"])
         frames.append(nullable_integers(frame))
     if not frames:
-        raise ValueError("no trials: every job was skipped, or no trial file was given")
+        raise RawDataError("no trials: every job was skipped, or no trial file was given")
     tidy = pd.concat(frames, ignore_index=True)
-    unknown = set(tidy["experiment"]) - set(EXPERIMENTS)
-    if unknown:
-        raise ValueError(f"trials of unknown experiments: {sorted(unknown)}")
-    undocumented = set(tidy.columns) - set(TIDY_COLUMNS) - set(EXTRA_COLUMNS)
-    if undocumented:
-        raise ValueError(f"columns missing from the tidy schema: {sorted(undocumented)}")
     ordered = [c for c in TIDY_COLUMNS if c in tidy] + [c for c in EXTRA_COLUMNS if c in tidy]
     tidy = tidy[ordered]
     tidy["error"] = tidy["error"].astype("string").fillna("")
-    tidy["correct"] = tidy["correct"].astype(bool)
-    tidy["warmup"] = tidy["warmup"].astype(bool)
+    for column in ("correct", "warmup", "disturbed"):
+        tidy[column] = tidy[column].astype(bool)
     # whole numbers stay whole where other experiments leave the column empty
     for column in ("repeat", *EXTRA_COLUMNS):
         if column in tidy and _whole_numbers(tidy[column]):
@@ -115,10 +325,17 @@ def read_trials(trial_files: Iterable[Path], provenance_files: Iterable[Path]) -
 
 
 def read_core_samples(paths: Iterable[Path]) -> pd.DataFrame:
-    """Concatenate the jobs' per-core utilisation samples (most jobs have none)."""
+    """Concatenate the jobs' per-core utilisation samples (most jobs have none), checked."""
     from experiments.cores import CORE_COLUMNS
 
-    frames = [pd.read_csv(path) for path in paths]
+    frames = []
+    for path in paths:
+        text, cells = read_csv_text(path, CORE_COLUMNS)
+        unknown = [column for column in cells.columns if column not in CORE_RULES]
+        if unknown:
+            raise RawDataError(f"{path}: has column(s) that per-core samples do not: {', '.join(unknown)}")
+        check_cells(path, cells, CORE_RULES, {})
+        frames.append(pd.read_csv(io.StringIO(text)))
     frames = [frame for frame in frames if not frame.empty]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=list(CORE_COLUMNS))
 
@@ -143,7 +360,7 @@ def read_run(provenance_files: Iterable[Path]) -> dict:
     jobs it skipped and why), then each job's own record, keyed "<experiment>@<interpreter>"."""
     jobs = {}
     for path in provenance_files:
-        record = json.loads(Path(path).read_text())
+        record = read_provenance(path)
         jobs[f"{record['experiment']}@{record['interpreter']['name']}"] = record
     interpreters: dict[str, dict] = {}
     for record in sorted(jobs.values(), key=lambda record: bool(record.get("skipped"))):
@@ -152,7 +369,7 @@ def read_run(provenance_files: Iterable[Path]) -> dict:
             entry["skipped"][record["experiment"]] = record["skipped"]
     machines = {record["machine_id"] for record in jobs.values()}
     if len(machines) > 1:
-        raise ValueError(
+        raise RawDataError(
             f"the jobs of this run ran on different machines ({', '.join(sorted(machines))}); one results folder"
             " holds one machine's results: on a cluster, run once per node type (one partition each)"
         )
@@ -163,7 +380,7 @@ def read_run(provenance_files: Iterable[Path]) -> dict:
 
 
 #: Columns of our tables that hold text even when every cell is empty.
-TEXT_COLUMNS = ("error", "flags", "machine_id", "interpreter", "start_method", "job_start_method", "experiment", "method", "source", "context")
+TEXT_COLUMNS = ("error", "flags", "implausible", "machine_id", "interpreter", "start_method", "job_start_method", "experiment", "method", "source", "context")
 
 
 def check_schema(run: dict, folder: Path) -> None:
@@ -184,9 +401,12 @@ def primary(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def read_table(path: Path) -> pd.DataFrame:
-    """Read a table this package wrote, keeping whole-number columns with gaps whole."""
+    """Read a table this package wrote, keeping whole-number columns with gaps whole.
+
+    A tidy trials table of an older run (the committed reference) gets the later columns.
+    """
     table = pd.read_csv(path, dtype_backend="numpy_nullable", dtype={c: "string" for c in TEXT_COLUMNS})
-    for column in ("error", "flags"):
+    for column in ("error", "flags", "implausible"):
         if column in table:
             table[column] = table[column].fillna("")
-    return table
+    return with_later_columns(table) if "started_at" in table else table

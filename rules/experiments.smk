@@ -6,6 +6,8 @@
 
 
 rule run_experiment:
+    input:
+        code=experiment_sources,
     output:
         trials=RUN_DIR / "raw" / "{experiment}@{interpreter}.csv",
         provenance=RUN_DIR / "raw" / "{experiment}@{interpreter}.json",
@@ -17,15 +19,20 @@ rule run_experiment:
         interpreter="|".join([MAIN, *INTERPRETERS]),
     params:
         python=lambda wildcards: (
-            "" if wildcards.interpreter == MAIN else f"--python {shlex.quote(INTERPRETERS[wildcards.interpreter])}"
+            "" if wildcards.interpreter == MAIN
+            else shlex.join(INTERPRETERS[wildcards.interpreter].job_arguments())
         ),
         settings=lambda wildcards: shlex.quote(json.dumps(SETTINGS[wildcards.experiment])),
         start_method=f"--start-method {config['start_method']}" if config["start_method"] else "",
         memory_interval=config["memory_interval"] or 0,
+        blas_threads=config["blas_threads"],
     threads: TIMED_JOB_THREADS
+    conda:
+        ENVIRONMENT
+    # The job writes its progress lines to {log} itself, and to the terminal.
     shell:
-        "{PYTHON} -m experiments run {wildcards.experiment} --settings {params.settings}"
+        "python -m experiments run {wildcards.experiment} --settings {params.settings}"
         " --output {output.trials} --provenance {output.provenance} --cores {output.cores} --log {log}"
-        " --blas-threads {config[blas_threads]}"
+        " --blas-threads {params.blas_threads}"
         " --memory-interval {params.memory_interval} {params.start_method}"
         " --interpreter {wildcards.interpreter} {params.python}"

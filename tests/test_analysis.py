@@ -136,3 +136,26 @@ def test_steadily_rising_times_are_flagged_as_drift():
     flat = trials({("serial", 1): [1.00, 1.03, 1.01, 1.04, 1.02, 1.03]})
     assert "drift: times rise" in summarize(rising, SETTINGS).iloc[0]["flags"]
     assert "drift" not in summarize(flat, SETTINGS).iloc[0]["flags"]
+
+
+def test_the_disturbance_record_counts_set_aside_trials_and_the_outside_load_per_experiment():
+    from report.analysis import disturbance_record
+
+    table = trials({("serial", 1): 1.0}, rounds=4)
+    table["foreign_cpu_seconds"] = [0.0, 0.0, 1.0, 0.2]
+    table["steal_seconds"] = 0.0
+    table.loc[2, "disturbed"] = True
+    record = disturbance_record(table, usable_cpus=2)["pi_python"]
+    assert record["trials"] == 4 and record["disturbed"] == 1
+    assert record["foreign_share"] == pytest.approx(1.2 / (4 * 1.0 * 2))
+    assert disturbance_record(table.drop(columns="disturbed"), usable_cpus=2) == {}
+
+
+def test_the_convergence_record_says_how_each_jobs_rounds_ended():
+    from report.analysis import convergence_record
+
+    run = {"jobs": {"pi_python@main": {"rounds": 9, "stop_reason": "time budget (20 s) spent",
+                                       "unconverged": ["threads workers=2 samples=1000"]},
+                    "pi_python@absent": {"skipped": "not found"}}}
+    assert convergence_record(run) == {"pi_python@main": {"rounds": 9, "stop_reason": "time budget (20 s) spent",
+                                                          "unconverged": ["threads workers=2 samples=1000"]}}

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything the workflow and its tests need, on Debian or Ubuntu:
-# the system packages (through apt-get, only those missing) and the Python
-# packages pinned in requirements.lock (into .venv). Safe to run again: a step
-# whose result is already there is skipped.
+# the system packages (through apt-get, only those missing), the Python
+# packages pinned in requirements.lock (into .venv), and the extra interpreters
+# of the default grid (tools/build-interpreters.sh: two CPython 3.13 builds and
+# PyPy, into .interpreters/). Safe to run again: a step whose result is already
+# there is skipped.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/system-packages.sh
@@ -29,10 +31,10 @@ if [[ ! -x .venv/bin/python || ! -f $stamp || $(cat "$stamp") != "$want" ]]; the
   python3 -m venv .venv
   .venv/bin/python -m pip install --quiet --upgrade pip
   .venv/bin/python -m pip install --quiet --require-hashes -r requirements.lock
-  # Make the checkout importable by every interpreter of the venv, worker
-  # processes started by joblib included (what an editable install does).
-  site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
-  pwd > "$site/mp-report.pth"
+  # The project itself, editable: importable by every process of the venv,
+  # worker processes started by joblib included.
+  .venv/bin/python -m pip install --quiet --no-deps --editable .
   echo "$want" > "$stamp"
 fi
+tools/build-interpreters.sh
 echo "setup: ready ($(.venv/bin/python --version), snakemake $(.venv/bin/snakemake --version))"

@@ -14,23 +14,31 @@ from typing import Any
 import pandas as pd
 
 from report.analysis import AnalysisSettings
-from report.claims import ipc, locking, pi, primes, sharing
+from report.claims import interpreters, ipc, locking, pi, primes, sharing
 from report.claims.common import NOT_RUN, Claim, Evidence, Measurements, MissingPoint
 
-FAMILIES = (pi, primes, ipc, sharing, locking)
+FAMILIES = (pi, primes, ipc, sharing, locking, interpreters)
 
 CLAIMS: tuple[Claim, ...] = tuple(claim for family in FAMILIES for claim in family.CLAIMS)
 
 CLAIM_COLUMNS = ("claim", "section", "figure", "statement", "verdict", "measure", "value", "low", "high", "book")
 
 
-def evaluate_claims(trials: pd.DataFrame, machine: Mapping[str, Any], settings: AnalysisSettings = AnalysisSettings()) -> pd.DataFrame:
-    """One row per claim (columns :data:`CLAIM_COLUMNS`); a claim whose points were not measured is ``not run``."""
-    measurements = Measurements(trials, machine, settings)
+def evaluate_claims(trials: pd.DataFrame, machine: Mapping[str, Any], settings: AnalysisSettings = AnalysisSettings(),
+                    *, every_interpreter: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per claim (columns :data:`CLAIM_COLUMNS`); a claim whose points were not measured is ``not run``.
+
+    ``trials`` are what the book's claims judge (the workflow's interpreter); the families that
+    compare interpreters (``ALL_INTERPRETERS``) judge ``every_interpreter`` (by default the same).
+    """
+    own = Measurements(trials, machine, settings)
+    axis = own if every_interpreter is None else Measurements(every_interpreter, machine, settings)
+    judged_on = {claim.id: axis if getattr(family, "ALL_INTERPRETERS", False) else own
+                 for family in FAMILIES for claim in family.CLAIMS}
     rows = []
     for claim in CLAIMS:
         try:
-            evidence = claim.evaluate(measurements)
+            evidence = claim.evaluate(judged_on[claim.id])
         except MissingPoint as missing:
             evidence = Evidence(NOT_RUN, str(missing))
         rows.append({"claim": claim.id, "section": claim.section, "figure": claim.figure, "statement": claim.statement,

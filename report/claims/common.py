@@ -65,7 +65,6 @@ class Measurements:
         self.all_trials = trials[~trials["warmup"].astype(bool)]
         self.machine = machine
         self.settings = settings
-        self.rng = np.random.default_rng(settings.seed)
 
     @property
     def cores(self) -> int:
