@@ -177,9 +177,14 @@ def measure(args: argparse.Namespace) -> int:
                       unavailable_methods=unavailable_methods(experiment, settings),
                       failed_trials=outcome.failures, rounds=outcome.rounds, stop_reason=outcome.stop_reason,
                       unconverged=outcome.unconverged, disturbed_trials=outcome.disturbed)
-    args.provenance.write_text(json.dumps(provenance, indent=2) + "\n")
-    write_csv(args.output, rows, TRIAL_COLUMNS)
-    write_csv(args.cores, core_samples, CORE_COLUMNS)
+    outputs = ((args.provenance, lambda: args.provenance.write_text(json.dumps(provenance, indent=2) + "\n")),
+               (args.output, lambda: write_csv(args.output, rows, TRIAL_COLUMNS)),
+               (args.cores, lambda: write_csv(args.cores, core_samples, CORE_COLUMNS)))
+    for path, write in outputs:
+        try:
+            write()
+        except OSError as error:  # a write to a full disk names no file: say which
+            raise OSError(error.errno, error.strerror, str(path)) from None
     partial.unlink()
     if outcome.failures:
         print(f"[{experiment.name}] {outcome.failures} trial(s) gave a wrong answer or failed; see {args.output}",

@@ -112,3 +112,20 @@ def test_a_killed_job_leaves_no_worker_server_segment_or_folder(experiment, sig,
     if sig != signal.SIGKILL:
         assert job.returncode in (130, 143)
         assert "interrupted" in job.stderr.read()
+
+
+def test_a_full_disk_is_one_clear_line_and_the_trials_are_kept(tmp_path):
+    settings = job_settings("value_counter", {"methods": ["get_lock"], "workers": [2], "increments": 100,
+                                               "repeats": 2, "warmup": 0, "max_rounds": 2})
+    out = tmp_path / "raw"
+    done = subprocess.run(
+        [sys.executable, "-m", "experiments", "run", "value_counter", "--settings", settings,
+         "--output", str(out / "trials.csv"), "--provenance", "/dev/full", "--cores", str(out / "cores.csv"),
+         "--lock-folder", str(tmp_path)],  # writing /dev/full fails as a full disk does: ENOSPC
+        cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert "could not write /dev/full: No space left on device" in last and "partial.jsonl" in last
+    kept = (out / "trials.partial.jsonl").read_text().splitlines()
+    assert len(kept) == 2 and all(json.loads(line)["method"] == "get_lock" for line in kept)
