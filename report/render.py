@@ -13,6 +13,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import base64
+import math
+
 import jinja2
 import pandas as pd
 import yaml
@@ -39,7 +42,7 @@ def format_seconds(value: float | None) -> str:
     """Seconds with three significant figures, in ms or µs when small."""
     if _missing(value):
         return "n/a"
-    if value >= 1:
+    if value >= 1 or value == 0:
         return f"{value:.3g} s"
     if value >= 1e-3:
         return f"{value * 1e3:.3g} ms"
@@ -74,6 +77,36 @@ def format_yes_no(value: float | None) -> str:
     return "n/a" if _missing(value) else ("yes" if value >= 0.5 else "no")
 
 
+def _decimals(low: float, high: float) -> int | None:
+    """Decimal places that give the interval's width two significant digits (negative: round to tens...)."""
+    width = abs(high - low)
+    if width == 0 or not math.isfinite(width):
+        return None
+    return 1 - math.floor(math.log10(width))
+
+
+def _rounded(value: float, decimals: int) -> str:
+    text = f"{round(value, decimals):.{max(decimals, 0)}f}"
+    # a bound rounded to zero hides its side of zero: keep its first significant digit instead
+    return f"{value:.1g}" if float(text) == 0 and value != 0 else text
+
+
+def format_estimate(value: float | None, low: float | None = None, high: float | None = None,
+                    unit: str = "") -> str:
+    """A value with its interval, rounded to the interval's precision: "58× [4, 73]", not "57.60× [3.78, 72.5]".
+
+    Without an interval, or with one of zero width, three significant figures.
+    """
+    if _missing(value):
+        return "n/a"
+    if _missing(low) or _missing(high):
+        return f"{value:.3g}{unit}"
+    decimals = _decimals(low, high)
+    if decimals is None:
+        return f"{value:.3g}{unit} [{low:.3g}, {high:.3g}]"
+    return f"{_rounded(value, decimals)}{unit} [{_rounded(low, decimals)}, {_rounded(high, decimals)}]"
+
+
 FILTERS = {
     "seconds": format_seconds,
     "ratio": format_ratio,
@@ -81,10 +114,38 @@ FILTERS = {
     "bytes": format_bytes,
     "count": format_count,
     "yes_no": format_yes_no,
+    "estimate": format_estimate,
 }
+# ``value | formatted(kind)``: the filter a table column names by its kind
+FILTERS["formatted"] = lambda value, kind: FILTERS[kind](value)
 
 
 # --- what the templates read -------------------------------------------------------
+
+#: Beside time and speedup, what each experiment measures that its section's table shows:
+#: (summary column, heading, template filter).
+MEASURES: dict[str, tuple[tuple[str, str, str], ...]] = {
+    "seeding": (("median_duplicated_draws", "duplicated draws", "count"), ("median_draws", "draws", "count")),
+    "cpu_usage": (("cpu_utilisation", "CPU use", "ratio"),),
+    "primes_chunksize": (("median_chunksize_used", "chunk size used", "count"),),
+    "primes_queue": (("median_queue_items", "queue items", "count"),),
+    "numpy_sharing": (("median_peak_pss_bytes", "peak PSS", "bytes"),
+                      ("median_peak_worker_uss_bytes", "largest worker USS", "bytes")),
+    "file_counter": (("median_lost_updates", "lost updates", "count"), ("median_count_seconds", "counting time", "seconds")),
+    "value_counter": (("median_lost_updates", "lost updates", "count"), ("median_count_seconds", "counting time", "seconds")),
+}
+
+#: Experiments that sweep a parameter, which their figure draws point by point: their section's
+#: table keeps each method's fastest and slowest point (and the default, where there is one).
+SWEEPS = {"primes_chunksize": "chunksize", "primes_chunks": "chunks"}
+
+#: The columns every point's full row shows (in the appendix), after time and speedup.
+FULL_MEASURES = (
+    ("efficiency", "efficiency", "percent"),
+    ("serial_fraction", "serial fraction", "percent"),
+    ("cpu_utilisation", "CPU use", "ratio"),
+    ("median_peak_pss_bytes", "peak PSS", "bytes"),
+)
 
 
 class ExperimentView:
@@ -148,6 +209,63 @@ class ExperimentView:
     def median(self, method: str, workers: int | None = 1, **params: Any) -> float | None:
         return self.value("median_seconds", method, workers, **params)
 
+    def best_and_worst_speedup(self) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """The parallel point with the largest speedup, and the point of the least speedup at its worker count."""
+        rows = [r for r in self.rows if self.experiment.method(r["method"]).parallel and not _missing(r.get("speedup"))]
+        if not rows:
+            return None
+        best = max(rows, key=lambda r: r["speedup"])
+        worst = min((r for r in rows if r["workers"] == best["workers"]), key=lambda r: r["speedup"])
+        return best, worst
+
+    def fastest_everywhere(self) -> str | None:
+        """The method that is fastest at every worker count it shares with the others, if one is."""
+        winners = {self.fastest(workers=w)["method"] for w in self.workers if self.fastest(workers=w)}
+        return winners.pop() if len(winners) == 1 else None
+
+    def table_rows(self, full: bool = False) -> list[dict[str, Any]]:
+        """The rows of this experiment's table: all of them, but for a sweep's section table (see :data:`SWEEPS`)."""
+        if full or self.name not in SWEEPS:
+            return self.rows
+        kept = []
+        for method in self.methods:
+            for workers in self.distinct("workers"):
+                rows = self.matching(method=method, workers=workers)
+                timed = [r for r in rows if not _missing(r["median_seconds"])]
+                if timed:
+                    ends = {id(min(timed, key=lambda r: r["median_seconds"])), id(max(timed, key=lambda r: r["median_seconds"]))}
+                    # the default chunk size (0: none given) stays too: the sections discuss it
+                    kept += [r for r in rows if id(r) in ends or r.get(SWEEPS[self.name]) == 0]
+        return kept
+
+    def has(self, column: str) -> bool:
+        """Whether any row has a value in ``column`` (a table shows no column of n/a only)."""
+        return any(not _missing(row.get(column)) for row in self.rows)
+
+    def table_columns(self, full: bool = False) -> list[dict[str, str]]:
+        """The columns of this experiment's table: ``kind`` says how the macro renders each.
+
+        The section's table shows the time, the speedup where there is one and the
+        experiment's own measurements; the full table (``full``) adds every other
+        column that has a value. A column without any value is left out, and so
+        are the flags (the appendix lists the flagged points).
+        """
+        columns = [{"key": "method", "heading": "method", "kind": "label"},
+                   {"key": "workers", "heading": "workers", "kind": "count"},
+                   *({"key": name, "heading": name, "kind": "param"} for name in self.varying_params)]
+        if full:
+            columns.append({"key": "trials", "heading": "trials", "kind": "trials"})
+        columns.append({"key": "median_seconds", "heading": "median time", "kind": "interval"})
+        if self.has("speedup"):
+            columns.append({"key": "speedup", "heading": "speedup", "kind": "speedup"})
+        measures = list(MEASURES.get(self.name, ()))
+        if full:
+            measures += [m for m in FULL_MEASURES if m[0] not in {key for key, _, _ in measures}]
+        elif self.has("speedup") and self.experiment.baseline:
+            measures.insert(0, ("efficiency", "efficiency", "percent"))
+        # flags are listed once, in the appendix's table of flagged points
+        return columns + [{"key": key, "heading": heading, "kind": kind} for key, heading, kind in measures if self.has(key)]
+
     def values(self, column: str) -> list[Any]:
         """The distinct values of a column (e.g. a parameter), in the order of the rows."""
         return list(dict.fromkeys(row[column] for row in self.rows if not _missing(row.get(column))))
@@ -167,6 +285,89 @@ class ExperimentView:
         """The row with the largest median time, among those matching ``conditions``."""
         timed = [r for r in self.matching(**conditions) if not _missing(r["median_seconds"])]
         return max(timed, key=lambda r: r["median_seconds"]) if timed else None
+
+
+def flagged_points(summary: pd.DataFrame) -> list[dict[str, Any]]:
+    """The points with a flag, an implausible value or answers wrong by design, each with its reasons in ``why``."""
+    flagged = []
+    for row in summary.to_dict("records"):
+        reasons = [text for text in (row.get("flags"), row.get("implausible")) if not _missing(text) and text]
+        if row.get("known_wrong") is True:
+            reasons.append("answers wrong by design")
+        if reasons:
+            flagged.append({**row, "why": "; ".join(reasons)})
+    return flagged
+
+
+def verdict_tally(claims: pd.DataFrame) -> list[dict[str, Any]]:
+    """How many claims got each verdict, most common first."""
+    counts = claims["verdict"].value_counts()
+    return [{"verdict": verdict, "count": int(count)} for verdict, count in counts.items()]
+
+
+#: The claims the first screen shows as findings, in this order, where the run tested them:
+#: the ones a reader deciding between methods needs (pools, threads, queues, shared state).
+KEY_FINDINGS = (
+    "processes-linear",
+    "threads-no-gain",
+    "numpy-threads-help",
+    "batched-queue-pays-off",
+    "manager-queue-slower-than-serial",
+    "memory-flags-beat-manager",
+    "redis-incr-slower",
+    "shared-array-one-copy",
+)
+
+
+def key_findings(claims: pd.DataFrame) -> list[dict[str, Any]]:
+    """The claims of :data:`KEY_FINDINGS` that this run could test, in that order."""
+    from report.claims.common import NOT_RUN
+
+    tested = claims[claims["verdict"] != NOT_RUN].set_index("claim", drop=False)
+    return [tested.loc[name].to_dict() for name in KEY_FINDINGS if name in tested.index]
+
+
+def machine_quiet(trials: pd.DataFrame | None) -> dict[str, Any] | None:
+    """How much else ran during the timed trials, from the per-trial disturbance columns.
+
+    ``None`` when the trials do not record them (runs made before they existed, whose
+    columns are missing or empty).
+    """
+    columns = ["disturbed", "foreign_cpu_seconds", "steal_seconds"]
+    # a table read from an older run may carry the columns, empty
+    if trials is None or not all(column in trials for column in columns) or not trials[columns].notna().any().all():
+        return None
+    timed = trials[~trials["warmup"].astype(bool)]
+    disturbed = timed["disturbed"].fillna(False).astype(bool)
+    return {
+        "trials": len(timed),
+        "disturbed": int(disturbed.sum()),
+        "foreign_cpu_seconds": float(timed["foreign_cpu_seconds"].sum()),
+        "steal_seconds": float(timed["steal_seconds"].sum()),
+        "timed_seconds": float(timed["seconds"].sum()),
+    }
+
+
+#: The tables that travel with the report (HTML downloads, PDF attachments), when beside it.
+DATA_FILES = ("trials.csv", "summary.csv", "claims.csv", "book_comparison.csv")
+
+
+def data_downloads(folder: Path) -> list[dict[str, Any]]:
+    """The data files found in ``folder``, each with a ``data:`` URI that embeds it."""
+    found = []
+    for name in DATA_FILES:
+        path = folder / name
+        if path.is_file():
+            payload = base64.b64encode(path.read_bytes()).decode("ascii")
+            found.append({"name": name, "bytes": path.stat().st_size, "uri": f"data:text/csv;base64,{payload}"})
+    return found
+
+
+def has_interval(row: Mapping[str, Any]) -> bool:
+    """Whether a point has an interval to show: bounds, and a level above zero where the summary records one."""
+    level = row.get("interval_level")
+    bounds = not (_missing(row.get("ci_low")) or _missing(row.get("ci_high")))
+    return bounds and (_missing(level) or level > 0)
 
 
 def figure_markup(figures_dir: Path, name: str) -> str:
@@ -246,7 +447,7 @@ def build_context(
     figure_names: list[str],
     book_meta: Mapping[str, Any],
 ) -> dict[str, Any]:
-    """Everything the templates may use."""
+    """Everything the templates may use, but the run's data files (see :func:`run_data`)."""
     from report.figures import FIGURES
 
     titles = {spec.name: spec.title for spec in FIGURES}
@@ -265,9 +466,12 @@ def build_context(
         "threads_gain_verdict": lambda row: below(THREAD_GAIN, row["speedup"], row["speedup_low"], row["speedup_high"]),
         "main_interpreter": MAIN,
         "summary": summary.to_dict("records"),
-        "flagged": summary[(summary["flags"].fillna("") != "")].to_dict("records"),
+        "flagged": flagged_points(summary),
         "comparison": comparison.to_dict("records"),
         "claims": claims.to_dict("records"),
+        "has_interval": has_interval,
+        "tally": verdict_tally(claims),
+        "findings": key_findings(claims),
         "book_rows": book_rows_function(comparison),
         "book_rankings": book_rankings_function(
             comparison, {**book_meta["physical_cores"], OURS: min(run["machine"]["physical_cores"], run["machine"]["usable_cpus"])}),
@@ -302,8 +506,18 @@ def environment() -> jinja2.Environment:
     return env
 
 
+def run_data(folder: Path) -> dict[str, Any]:
+    """What the report takes from the run folder itself: its data files, embedded, and how quiet the machine was."""
+    from report.load import read_table
+
+    trials = folder / "trials.csv"
+    return {"downloads": data_downloads(folder), "quiet": machine_quiet(read_table(trials) if trials.is_file() else None)}
+
+
 def render_html(context: Mapping[str, Any], path: Path) -> None:
-    path.write_text(environment().get_template("report.html.j2").render(**context))
+    """The report, written to ``path`` in its run folder, whose data files it embeds."""
+    html = environment().get_template("report.html.j2").render(**context, **run_data(path.parent))
+    path.write_text(html)
 
 
 def render_compare_html(run_folders: list[Path], path: Path) -> None:
@@ -316,18 +530,26 @@ def render_compare_html(run_folders: list[Path], path: Path) -> None:
     scaling = compare.normalised_scaling(shared, runs)
     figures = {experiment: svg_markup(draw_efficiency_by_machine(scaling, experiment), f"compare-{experiment}")
                for experiment in dict.fromkeys(scaling["experiment"])}
+    ratios = compare.point_ratios(shared, runs)
     context = {
         "runs": runs,
+        "what": compare.what_differs(runs),
         "rankings": compare.rankings(shared, runs).to_dict("records"),
         "claims": compare.claim_verdicts(runs).to_dict("records"),
+        "untested": compare.UNTESTED,
+        "ratios": {experiment: rows.to_dict("records") for experiment, rows in ratios.groupby("experiment", sort=False)},
         "left_out": left_out.to_dict("records"),
         "figures": figures,
         "titles": {name: experiment.title for name, experiment in EXPERIMENTS.items()},
+        "labels": {name: {m.name: m.label for m in experiment.methods} for name, experiment in EXPERIMENTS.items()},
     }
     path.write_text(environment().get_template("compare.html.j2").render(**context))
 
 
 def render_pdf(html_path: Path, pdf_path: Path) -> None:
+    """The PDF of an HTML report, carrying the data files beside it as attachments."""
     import weasyprint
 
-    weasyprint.HTML(filename=str(html_path)).write_pdf(str(pdf_path))
+    attachments = [weasyprint.Attachment(filename=str(path), name=path.name, description=path.name)
+                   for path in (html_path.parent / name for name in DATA_FILES) if path.is_file()]
+    weasyprint.HTML(filename=str(html_path)).write_pdf(str(pdf_path), attachments=attachments)

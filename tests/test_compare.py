@@ -10,6 +10,7 @@ import pytest
 
 from conftest import REPO, run_snakemake
 from report import compare
+from report.claims.common import NOT_APPLICABLE
 
 OTHER = "synthetic-8cpu-0000beef"
 
@@ -67,3 +68,49 @@ def test_workflow_builds_the_comparison_without_running_experiments(two_machines
     assert html.count("(verdicts differ)") == 1
     assert f'data-claim="{flipped}" class="differs"' in html
     assert (workdir / "results" / "_compare" / "smoke" / "compare.pdf").stat().st_size > 0
+
+
+def _run(machine_id: str, fingerprint: str, cpus: int, medians: list[float], verdict: str) -> compare.MachineRun:
+    """A run of two pure-Python π points (serial, and 2 processes) with one claim."""
+    summary = pd.DataFrame({
+        "experiment": "pi_python", "interpreter": "main", "start_method": "fork", "method": ["serial", "processes"],
+        "workers": [1, 2], "samples": 1000, "median_seconds": medians, "ci_low": [m * 0.9 for m in medians],
+        "ci_high": [m * 1.1 for m in medians], "speedup": [1.0, medians[0] / medians[1]],
+    })
+    claims = pd.DataFrame({"claim": ["processes-linear"], "statement": ["processes scale"], "measure": ["efficiency"],
+                           "verdict": [verdict], "value": [0.9], "low": [0.8], "high": [1.0]})
+    machine = {"usable_cpus": cpus, "physical_cores": 2, "logical_cpus": 2}
+    return compare.MachineRun(machine_id, machine, summary, claims, fingerprint)
+
+
+def test_each_shared_point_has_both_medians_and_their_ratio_with_an_interval_that_holds_both():
+    runs = [_run("vm", "abc", 2, [2.0, 1.0], "reproduced"), _run("vm-1cpu", "abc", 1, [2.0, 2.0], NOT_APPLICABLE)]
+    shared, _ = compare.shared_points(runs)
+    ratios = compare.point_ratios(shared, runs).set_index("method")
+    assert ratios.loc["processes", "median@vm"] == 1.0 and ratios.loc["processes", "median@vm-1cpu"] == 2.0
+    assert ratios.loc["processes", "ratio@vm-1cpu"] == pytest.approx(2.0)
+    assert ratios.loc["processes", "ratio_low@vm-1cpu"] == pytest.approx(1.8 / 1.1)
+    assert ratios.loc["processes", "ratio_high@vm-1cpu"] == pytest.approx(2.2 / 0.9)
+
+
+def test_runs_of_one_fingerprint_are_runs_not_machines():
+    one = [_run("vm", "abc", 2, [2.0, 1.0], "reproduced"), _run("vm-1cpu", "abc", 1, [2.0, 2.0], "reproduced")]
+    assert compare.what_differs(one) == "runs"
+    assert compare.what_differs([one[0], _run("other", "def", 8, [1.0, 0.2], "reproduced")]) == "machines"
+
+
+def test_a_claim_one_run_cannot_test_is_not_a_difference():
+    runs = [_run("vm", "abc", 2, [2.0, 1.0], "reproduced"), _run("vm-1cpu", "abc", 1, [2.0, 2.0], NOT_APPLICABLE)]
+    verdicts = compare.claim_verdicts(runs).set_index("claim")
+    assert verdicts.loc["processes-linear", "vm-1cpu"] == NOT_APPLICABLE
+    assert verdicts.loc["processes-linear", "value@vm"] == 0.9
+    assert not verdicts["differs"].any()
+
+
+def test_efficiency_is_set_against_the_usable_cpus():
+    runs = [_run("vm", "abc", 2, [2.0, 1.0], "reproduced"), _run("vm-1cpu", "abc", 1, [2.0, 2.0], "reproduced")]
+    shared, _ = compare.shared_points(runs)
+    scaling = compare.normalised_scaling(shared, runs).set_index("machine_id")
+    # two workers on one CPU can at best match the serial time: a speedup of 1 is all of that CPU
+    assert scaling.loc["vm-1cpu", "workers_per_cpu"] == 2.0 and scaling.loc["vm-1cpu", "cpu_efficiency"] == 1.0
+    assert scaling.loc["vm", "workers_per_cpu"] == 1.0 and scaling.loc["vm", "cpu_efficiency"] == 1.0

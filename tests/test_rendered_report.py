@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import re
 import shutil
 import subprocess
 
@@ -9,6 +11,7 @@ import pytest
 from PIL import Image
 
 from experiments.registry import EXPERIMENTS
+from pdf_pages import pages_before_the_appendix, words_past_the_right_margin
 from report.figures import figures_for
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -25,7 +28,7 @@ def page_visit(smoke_run, tmp_path_factory):
     requests, failures, errors = [], [], []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1100, "height": 900})
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.on("request", lambda request: requests.append(request.url))
         page.on("requestfailed", lambda request: failures.append(request.url))
         page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
@@ -38,11 +41,33 @@ def page_visit(smoke_run, tmp_path_factory):
         )
         sections = dict(page.eval_on_selector_all("section[id]", "els => els.map(e => [e.id, e.innerText])"))
         text = page.inner_text("body")
+        # per table of the sections: the columns in which no body cell has a value
+        empty_columns = page.eval_on_selector_all(
+            "section:not(#appendix ~ section):not(#appendix) table",
+            "els => els.map(t => { const rows = Array.from(t.tBodies).flatMap(b => Array.from(b.rows));"
+            " const width = Math.max(0, ...rows.map(r => r.cells.length));"
+            " const empty = [...Array(width).keys()].filter(i => rows.length && rows.every(r => !r.cells[i]"
+            " || ['', 'n/a', '–'].includes(r.cells[i].innerText.trim())));"
+            " return [t.className, t.dataset.experiment || '', empty]; }).filter(x => x[2].length)",
+        )
+        # every collapsed box open, so that its tables are laid out too
+        page.eval_on_selector_all("details", "els => els.forEach(e => { e.open = true; })")
+        overflowing = page.eval_on_selector_all(
+            "table",
+            "els => els.filter(t => t.getClientRects().length).map(t => [t.className, t.dataset.experiment || '',"
+            " t.getBoundingClientRect().right - t.parentElement.getBoundingClientRect().right]).filter(x => x[2] > 0.5)",
+        )
+        hover = page.eval_on_selector_all(
+            "figure[data-figure]",
+            "els => els.map(e => [e.dataset.figure, Array.from(e.querySelectorAll('svg title')).map(t => t.textContent)])",
+        )
         screenshot = tmp_path_factory.mktemp("screens") / "report.png"
         page.screenshot(path=str(screenshot), full_page=True)
         browser.close()
     return {"requests": requests, "failures": failures, "errors": errors, "figures": figures,
-            "sections": sections, "text": text, "screenshot": screenshot}
+            "sections": sections, "text": text, "screenshot": screenshot, "overflowing": overflowing,
+            "empty_columns": empty_columns,
+            "hover": dict(hover)}
 
 
 def test_report_loads_nothing_but_itself(page_visit, smoke_run):
@@ -64,7 +89,56 @@ def test_every_experiment_has_its_section_and_numbers(page_visit, smoke_config):
         assert EXPERIMENTS[name].title in page_visit["text"]
     for heading in ("At a glance", "Do the book's conclusions hold here?", "How we measured", "Beside the book", "Measurement quality", "Machine and software"):
         assert heading in page_visit["text"]
-    assert "n/a" not in page_visit["text"].split("All points")[0]
+    # the sections' tables show only columns with values
+    assert page_visit["empty_columns"] == []
+
+
+def test_the_first_screen_tells_the_story_before_the_contents(page_visit):
+    text = page_visit["text"]
+    glance = page_visit["sections"]["glance"]
+    assert re.search(r"Of the book's \d+ conclusions tested here: \d+ ", glance)
+    assert "What to use when, on this machine" in glance and "How quiet the machine was" in glance
+    assert text.index("At a glance") < text.index("Contents") < text.index("Do the book's conclusions hold here?")
+
+
+def test_no_table_overflows_its_column_at_1280_pixels(page_visit):
+    assert page_visit["overflowing"] == []
+
+
+def test_hovering_a_point_names_its_method_workers_median_and_interval(page_visit):
+    scaling = page_visit["hover"]["pi_python"]
+    assert scaling, "no hover titles in the pure-Python figure"
+    seconds = r"[\d.]+ (s|ms|µs)"
+    assert any(re.fullmatch(rf"process pool, \d+ workers?( \(\w+\))?: median {seconds} \[{seconds}, {seconds}\]", t)
+               for t in scaling), scaling[:5]
+    for name in ("pi_numpy", "primes_pool", "primes_queue", "ipc_flags"):
+        if name in page_visit["hover"]:
+            assert page_visit["hover"][name], name
+
+
+def test_the_data_travel_with_the_html(smoke_run):
+    html = (smoke_run / "report.html").read_text()
+    for name in ("trials.csv", "summary.csv", "claims.csv", "book_comparison.csv"):
+        match = re.search(rf'<a download="{re.escape(name)}" href="data:text/csv;base64,([^"]+)"', html)
+        assert match, name
+        assert base64.b64decode(match.group(1)) == (smoke_run / name).read_bytes(), name
+
+
+def test_the_data_travel_with_the_pdf(smoke_run, tmp_path):
+    listing = subprocess.run(["pdfdetach", "-list", str(smoke_run / "report.pdf")], capture_output=True, text=True,
+                             check=True).stdout
+    names = re.findall(r"^\d+: (.+)$", listing, re.M)
+    assert sorted(names) == sorted(["trials.csv", "summary.csv", "claims.csv", "book_comparison.csv"])
+    subprocess.run(["pdfdetach", "-saveall", "-o", str(tmp_path), str(smoke_run / "report.pdf")], check=True)
+    assert (tmp_path / "claims.csv").read_bytes() == (smoke_run / "claims.csv").read_bytes()
+
+
+def test_no_word_of_the_pdf_runs_into_the_right_margin(smoke_run):
+    assert words_past_the_right_margin(smoke_run / "report.pdf") == []
+
+
+def test_the_pdf_body_before_its_appendix_is_at_most_30_pages(smoke_run):
+    assert pages_before_the_appendix(smoke_run / "report.pdf") <= 30
 
 
 def test_screenshot_is_a_real_page(page_visit):

@@ -9,6 +9,7 @@ per-figure salt for SVG ids, so several figures can be inlined in one page.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import matplotlib
 
 from report.figures import axes, ipc, locking, pi, primes, sharing, startup
-from report.figures.common import SVG_RC, FigureInputs, FigureSpec
+from report.figures.common import SVG_RC, FigureInputs, FigureSpec, add_hover_titles
 
 FAMILIES = (pi, startup, primes, ipc, sharing, locking)
 
@@ -36,7 +37,7 @@ def figures_for(experiments: Mapping[str, Mapping[str, Any]]) -> list[str]:
 
 
 def draw_figures(inputs: FigureInputs, names: Iterable[str], folder: Path) -> list[Path]:
-    """Draw the named figures into ``folder`` as ``<name>.svg``."""
+    """Draw the named figures into ``folder`` as ``<name>.svg``, with their points' hover titles."""
     specs = {spec.name: spec for spec in FIGURES}
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
@@ -44,6 +45,9 @@ def draw_figures(inputs: FigureInputs, names: Iterable[str], folder: Path) -> li
         path = folder / f"{name}.svg"
         # the salt makes clip-path ids unique across figures inlined in one page
         with matplotlib.rc_context({**SVG_RC, "svg.hashsalt": name}):
-            specs[name].draw(inputs).savefig(path, format="svg", metadata={"Date": None})
+            figure = specs[name].draw(inputs)
+            buffer = io.StringIO()
+            figure.savefig(buffer, format="svg", metadata={"Date": None})
+        path.write_text(add_hover_titles(buffer.getvalue(), figure, name))
         paths.append(path)
     return paths

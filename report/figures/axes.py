@@ -25,9 +25,13 @@ from report.figures.common import (
     method_label,
     workers_axis,
 )
+from report.figures.palette import COLORS
 
-#: One colour per start method, the same in every figure.
-START_METHOD_COLORS = {name: matplotlib.colormaps["Set2"](i) for i, name in enumerate(START_METHODS)}
+#: Panels side by side in a figure of one panel per interpreter, before it wraps.
+PANELS_PER_ROW = 3
+
+#: One colour per start method, the same as in every other figure (the palette's).
+START_METHOD_COLORS = {name: COLORS[name] for name in START_METHODS}
 
 
 def axis_points(inputs: FigureInputs, experiment: str) -> pd.DataFrame:
@@ -70,8 +74,13 @@ def interpreter_figure(experiment: str) -> FigureSpec:
         points = points[(points["start_method"] == points["job_start_method"])]
         interpreters = list(dict.fromkeys([MAIN, *points["interpreter"]]))
         interpreters = [name for name in interpreters if name in set(points["interpreter"])]
-        figure = Figure(figsize=(3.6 * len(interpreters) + 0.5, 3.2), layout="constrained")
-        axes = figure.subplots(1, len(interpreters), sharey=True, squeeze=False)[0]
+        columns = min(len(interpreters), PANELS_PER_ROW)
+        rows_of_panels = -(-len(interpreters) // columns)
+        figure = Figure(figsize=(3.6 * columns + 0.5, 3.2 * rows_of_panels), layout="constrained")
+        grid = figure.subplots(rows_of_panels, columns, sharey=True, squeeze=False).ravel()
+        for ax in grid[len(interpreters):]:
+            ax.set_visible(False)
+        axes = grid[:len(interpreters)]
         for ax, interpreter in zip(axes, interpreters, strict=True):
             mine = points[(points["interpreter"] == interpreter) & points["speedup"].notna()]
             parallel = in_method_order(mine[mine["method"].map(lambda name: spec.method(name).parallel).astype(bool)], experiment)
@@ -88,15 +97,43 @@ def interpreter_figure(experiment: str) -> FigureSpec:
             ax.set_title(interpreter)
             ax.legend(fontsize=7, frameon=False)
         if spec.baseline:
-            axes[0].set_ylabel(f"speedup over {method_label(experiment, spec.baseline)}, same interpreter")
+            for ax in axes[::columns]:
+                ax.set_ylabel(f"speedup over {method_label(experiment, spec.baseline)}, same interpreter")
         return figure
 
     draw.__doc__ = f"{spec.title}: speedup on each interpreter."
     return FigureSpec(f"{experiment}_interpreters", (experiment,), draw, axis="interpreters")
 
 
+def interpreter_serial_figure(experiment: str) -> FigureSpec:
+    """The serial baseline's time on each interpreter: what one thread costs on each."""
+    spec = EXPERIMENTS[experiment]
+
+    def draw(inputs: FigureInputs) -> Figure:
+        points = axis_points(inputs, experiment)
+        rows = points[(points["method"] == spec.baseline) & (points["start_method"] == points["job_start_method"])]
+        measured = set(rows["interpreter"])
+        order = [name for name in dict.fromkeys([MAIN, *rows["interpreter"]]) if name in measured]
+        rows = rows.set_index("interpreter").reindex(order)
+        figure = Figure(figsize=(1.1 * len(rows) + 2, 3.2), layout="constrained")
+        ax = figure.subplots()
+        positions = range(len(rows))
+        bars = ax.bar(positions, rows["median_seconds"], yerr=interval(rows, "median_seconds", "ci_low", "ci_high"),
+                      capsize=3, color=[matplotlib.colormaps["tab10"](i % 10) for i in positions])
+        ax.bar_label(bars, labels=[f"{value:.2f}" for value in rows["median_seconds"]], fontsize=7)
+        ax.set_xticks(list(positions), list(rows.index), rotation=20, ha="right")
+        ax.set_ylabel(inputs.time_label())
+        ax.set_title(method_label(experiment, spec.baseline))
+        return figure
+
+    draw.__doc__ = f"{spec.title}: the {method_label(experiment, spec.baseline)} on each interpreter."
+    return FigureSpec(f"{experiment}_interpreter_serial", (experiment,), draw, axis="interpreters")
+
+
 FIGURES = (
     *(start_method_figure(name) for name, spec in EXPERIMENTS.items()
       if any(method.uses_start_method for method in spec.methods)),
     *(interpreter_figure(name) for name, spec in EXPERIMENTS.items() if spec.baseline),
+    *(interpreter_serial_figure(name) for name, spec in EXPERIMENTS.items()
+      if spec.baseline and not spec.method(spec.baseline).parallel),
 )

@@ -6,18 +6,22 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib
+import re
+
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, PercentFormatter
 
 from experiments.registry import EXPERIMENTS
+from report.figures.palette import COLORS, STYLES
 
-#: One colour per method name, in registry order, the same in every figure.
-_METHOD_NAMES = list(dict.fromkeys(m.name for e in EXPERIMENTS.values() for m in e.methods))
-METHOD_COLORS = {name: matplotlib.colormaps["tab10"](i % 10) for i, name in enumerate(_METHOD_NAMES)}
+#: One colour per method name (and start method), the same in every figure: see :mod:`report.figures.palette`.
+METHOD_COLORS = COLORS
+
+#: Where values span more than this factor, a time axis is logarithmic.
+LOG_SPAN = 10
 
 #: Matplotlib settings for every figure: text stays text in the SVG, light frames.
 SVG_RC = {"svg.fonttype": "none", "font.size": 9, "axes.spines.top": False, "axes.spines.right": False}
@@ -106,6 +110,100 @@ def is_parallel(points: pd.DataFrame, experiment: str) -> pd.Series:
     return points["method"].map(lambda m: spec.method(m).parallel).astype(bool)
 
 
+def spans_decade(values: Iterable[float]) -> bool:
+    """Whether positive ``values`` span more than :data:`LOG_SPAN` (so a linear axis would squash the small ones)."""
+    finite = [v for v in values if v is not None and np.isfinite(v) and v > 0]
+    return bool(finite) and max(finite) / min(finite) > LOG_SPAN
+
+
+def log_time_axis(ax: Axes) -> None:
+    """A logarithmic y axis of seconds, its ticks at 1, 2 and 5 of each decade, labelled "200 ms", not "2×10⁻¹"."""
+    ax.set_yscale("log")
+    ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda seconds, _: format_time(seconds)))
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+def time_scale(ax: Axes, rows: pd.DataFrame) -> bool:
+    """A log time axis where the intervals span more than :data:`LOG_SPAN`, else linear from zero; True when log."""
+    log = spans_decade([*rows["median_seconds"], *rows["ci_low"].fillna(rows["median_seconds"]),
+                        *rows["ci_high"].fillna(rows["median_seconds"])])
+    if log:
+        log_time_axis(ax)
+    else:
+        ax.set_ylim(bottom=0)
+    return log
+
+
+def format_time(seconds: float) -> str:
+    """Seconds as a hover text shows them: three significant figures, in ms or µs when small."""
+    if seconds >= 1:
+        return f"{seconds:.3g} s"
+    if seconds <= 0:
+        return "0 s"
+    return f"{seconds * 1e3:.3g} ms" if seconds >= 1e-3 else f"{seconds * 1e6:.3g} µs"
+
+
+def point_title(experiment: str, row: Mapping[str, Any], *, value: str = "median_seconds") -> str:
+    """What hovering over a point says: method, workers, median and interval (or the speedup and its interval)."""
+    head = f"{method_label(experiment, row['method'])}, {int(row['workers'])} worker{'s' if row['workers'] != 1 else ''}"
+    if value == "speedup":
+        body = f"speedup {row['speedup']:.3g}× [{row['speedup_low']:.3g}, {row['speedup_high']:.3g}]"
+    else:
+        body = f"median {format_time(row['median_seconds'])}"
+        if not (pd.isna(row.get("ci_low")) or pd.isna(row.get("ci_high"))):
+            body += f" [{format_time(row['ci_low'])}, {format_time(row['ci_high'])}]"
+    start_method = row.get("start_method")
+    return f"{head}{f' ({start_method})' if isinstance(start_method, str) else ''}: {body}"
+
+
+def hover_title(figure: Figure, artist: Any, title: str) -> None:
+    """Give ``artist`` an SVG ``<title>`` (inserted by :func:`add_hover_titles`): the text a hover shows."""
+    titles = figure.__dict__.setdefault("hover_titles", [])
+    artist.set_gid(f"hover-{len(titles)}")
+    titles.append(title)
+
+
+def hover_point(ax: Axes, x: float, y: float, title: str, *, color: Any, marker: str, size: float = 5) -> None:
+    """One marker that carries ``title`` as its hover text."""
+    (line,) = ax.plot([x], [y], linestyle="none", marker=marker, markersize=size, color=color, zorder=3)
+    hover_title(ax.figure, line, title)
+
+
+def hover_points(ax: Axes, rows: pd.DataFrame, x: str, y: str, experiment: str, *, color: Any, marker: str,
+                 value: str = "median_seconds", size: float = 5) -> None:
+    """A hover marker per row: ``x`` and ``y`` are the columns it sits at, ``value`` what its title reports."""
+    for row in rows.to_dict("records"):
+        if not pd.isna(row[y]):
+            hover_point(ax, row[x], row[y], point_title(experiment, row, value=value), color=color, marker=marker,
+                        size=size)
+
+
+def add_hover_titles(svg: str, figure: Figure, prefix: str) -> str:
+    """The SVG text with each hover marker's ``<title>`` inserted, its id made unique by ``prefix``."""
+    from xml.sax.saxutils import escape
+
+    titles = figure.__dict__.get("hover_titles", [])
+
+    def titled(match: re.Match) -> str:
+        index = int(match.group(1))
+        return f'<g id="{prefix}-hover-{index}"><title>{escape(titles[index])}</title>'
+
+    return re.sub(r'<g id="hover-(\d+)">', titled, svg)
+
+
+def legend_outside(figure: Figure, *, ncol: int | None = None, where: str = "lower center") -> None:
+    """One legend for all panels, outside the data (below them unless told), each label once."""
+    handles: dict[str, Any] = {}
+    for ax in figure.axes:
+        for handle, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, handle)
+    if handles:
+        columns = ncol or (min(4, len(handles)) if where.endswith("center") else 1)
+        figure.legend(list(handles.values()), list(handles), loc=f"outside {where}", ncol=columns, fontsize=7,
+                      frameon=False)
+
+
 def draw_one_worker_lines(ax: Axes, points: pd.DataFrame, experiment: str) -> None:
     """Each one-worker method's median time as a dashed horizontal line, its interval as a band."""
     for method, rows in points.groupby("method", sort=False):
@@ -120,18 +218,23 @@ def draw_scaling(inputs: FigureInputs, experiment: str) -> Figure:
     """Two panels: median time against workers, and speedup against workers with the ideal line.
 
     Parallel methods are lines; methods that use one worker are horizontal
-    lines with their interval as a band.
+    lines with their interval as a band. The time axis is logarithmic where the
+    times span more than :data:`LOG_SPAN`.
     """
     points = points_of(inputs, experiment)
     spec = EXPERIMENTS[experiment]
-    figure = Figure(figsize=(8, 3.4), layout="constrained")
+    figure = Figure(figsize=(8, 3.6), layout="constrained")
     time_ax, speed_ax = figure.subplots(1, 2)
     parallel = is_parallel(points, experiment)
     for method, rows in points[parallel].groupby("method", sort=False):
         rows = rows.sort_values("workers")
-        style = {"color": METHOD_COLORS[method], "marker": "o", "capsize": 3, "label": method_label(experiment, method)}
+        color, marker = STYLES[method]
+        style = {"color": color, "marker": marker, "markersize": 4, "capsize": 3,
+                 "label": method_label(experiment, method)}
         time_ax.errorbar(rows["workers"], rows["median_seconds"], yerr=interval(rows, "median_seconds", "ci_low", "ci_high"), **style)
         speed_ax.errorbar(rows["workers"], rows["speedup"], yerr=interval(rows, "speedup", "speedup_low", "speedup_high"), **style)
+        hover_points(time_ax, rows, "workers", "median_seconds", experiment, color=color, marker=marker)
+        hover_points(speed_ax, rows, "workers", "speedup", experiment, color=color, marker=marker, value="speedup")
     draw_one_worker_lines(time_ax, points[~parallel], experiment)
     workers = sorted(points.loc[parallel, "workers"].unique())
     speed_ax.plot(workers, workers, color="0.5", linestyle="--", linewidth=1, label="ideal (linear)")
@@ -139,13 +242,13 @@ def draw_scaling(inputs: FigureInputs, experiment: str) -> Figure:
     for ax in (time_ax, speed_ax):
         workers_axis(ax, workers)
         mark_cpus(ax, inputs.cpus)
-        ax.set_ylim(bottom=0)
-    time_ax.set_ylabel(inputs.time_label())
+    log = time_scale(time_ax, points)
+    speed_ax.set_ylim(bottom=0)
+    time_ax.set_ylabel(inputs.time_label(log=log))
     speed_ax.set_ylabel(f"speedup over {method_label(experiment, spec.baseline)}")
     time_ax.set_title("time")
     speed_ax.set_title("speedup")
-    time_ax.legend(fontsize=7, frameon=False)
-    speed_ax.legend(fontsize=7, frameon=False)
+    legend_outside(figure)
     return figure
 
 
@@ -178,22 +281,57 @@ def draw_grouped_bars(ax: Axes, points: pd.DataFrame, experiment: str, values: p
                       color=colors[method], label=series_label(method))
         if labels is not None:
             ax.bar_label(bars, labels=[labels(v) for v in heights], fontsize=7)
+        for bar, group_value, height in zip(bars, groups, heights):
+            if not pd.isna(height):
+                text = labels(height) if labels is not None else f"{height:.3g}"
+                hover_title(ax.figure, bar, f"{series_label(method)}, {group_label(group_value)}: {text}")
     ax.set_xticks(np.arange(len(groups)), [group_label(g) for g in groups])
+
+
+def draw_grouped_dots(ax: Axes, points: pd.DataFrame, experiment: str, *, group: str = "workers",
+                      order: Sequence[Any] | None = None, group_label: Callable[[Any], str] | None = None,
+                      series: str = "method", series_label: Callable[[str], str] | None = None) -> None:
+    """Median times as dots with their intervals, grouped like :func:`draw_grouped_bars`: for log axes,
+    where a bar's length means nothing. Each dot carries a hover title."""
+    groups = list(order) if order is not None else sorted(points[group].unique())
+    if group_label is None:
+        group_label = (lambda w: f"{w} worker{'s' if w > 1 else ''}") if group == "workers" else str
+    if series_label is None:
+        series_label = (lambda method: method_label(experiment, method)) if series == "method" else str
+    names = list(dict.fromkeys(points[series]))
+    width = 0.8 / len(names)
+    position = {g: i for i, g in enumerate(groups)}
+    for i, name in enumerate(names):
+        rows = points[(points[series] == name) & points[group].isin(groups)]
+        x = rows[group].map(position) + (i - (len(names) - 1) / 2) * width
+        color, marker = STYLES[name]
+        ax.errorbar(x, rows["median_seconds"], yerr=interval(rows, "median_seconds", "ci_low", "ci_high"),
+                    linestyle="none", marker=marker, markersize=4, capsize=2, color=color, label=series_label(name))
+        for xi, row in zip(x, rows.to_dict("records")):
+            hover_point(ax, xi, row["median_seconds"], point_title(experiment, row), color=color, marker=marker)
+    for boundary in range(1, len(groups)):
+        ax.axvline(boundary - 0.5, color="0.9", linewidth=0.8)
+    ax.set_xticks(np.arange(len(groups)), [group_label(g) for g in groups])
+    ax.set_xlim(-0.5, len(groups) - 0.5)
 
 
 def percent_axis(ax: Axes) -> None:
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
 
 
-def draw_time_bars(inputs: FigureInputs, experiment: str, *, log: bool = False, width: float = 6) -> Figure:
-    """Median time per method as bars with confidence intervals, grouped by worker count."""
+def draw_time_bars(inputs: FigureInputs, experiment: str, *, width: float = 6) -> Figure:
+    """Median time per method with confidence intervals, grouped by worker count: bars on a linear axis,
+    dots on a log axis where the times span more than :data:`LOG_SPAN`."""
     points = points_of(inputs, experiment)
     figure = Figure(figsize=(width, 3), layout="constrained")
     ax = figure.subplots()
-    draw_grouped_bars(ax, points, experiment, points["median_seconds"],
-                      errors=interval(points, "median_seconds", "ci_low", "ci_high"))
+    log = spans_decade([*points["median_seconds"], *points["ci_low"].dropna(), *points["ci_high"].dropna()])
     if log:
-        ax.set_yscale("log")
-    ax.set_ylabel(inputs.time_label())
-    ax.legend(fontsize=8, frameon=False)
+        draw_grouped_dots(ax, points, experiment)
+        log_time_axis(ax)
+    else:
+        draw_grouped_bars(ax, points, experiment, points["median_seconds"],
+                          errors=interval(points, "median_seconds", "ci_low", "ci_high"))
+    ax.set_ylabel(inputs.time_label(log=log))
+    legend_outside(figure, where="right upper")
     return figure

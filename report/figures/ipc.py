@@ -3,20 +3,15 @@ start methods side by side, and the smallest factors of the non-primes."""
 
 from __future__ import annotations
 
-import matplotlib
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from experiments.ipc import METHODS, SERIAL_CUTOFF, START_METHODS
 from report.book.ipc import in_role_order, roles_of
-from report.figures.common import FigureInputs, FigureSpec, draw_grouped_bars, interval, percent_axis, points_of
+from report.figures.common import FigureInputs, FigureSpec, draw_grouped_dots, legend_outside, log_time_axis, percent_axis, points_of
 
-#: Eleven methods need more than tab10: related methods share a hue (pools,
-#: the mmap variants), the others get their own.
-_PALETTE = matplotlib.colormaps["tab20"]
 METHOD_ORDER = {method.name: index for index, method in enumerate(METHODS)}
-IPC_COLORS = {method.name: _PALETTE(index) for method, index in zip(METHODS, (14, 2, 3, 8, 6, 4, 0, 1, 18, 10, 16))}
 
 
 def smallest_factors(bound: int) -> np.ndarray:
@@ -36,13 +31,12 @@ def _number_labels(points: pd.DataFrame) -> dict[int, str]:
     return {number: f"{roles[number]}\n{number}" for number in in_role_order(roles)}
 
 
-def _time_bars(ax, inputs: FigureInputs, points: pd.DataFrame, experiment: str, **grouping) -> None:
-    # bars and legend in the methods' order, whatever order the trials ran in
+def _time_dots(ax, inputs: FigureInputs, points: pd.DataFrame, experiment: str, **grouping) -> None:
+    # dots and legend in the methods' order, whatever order the trials ran in
     points = points.sort_values("method", key=lambda names: names.map(METHOD_ORDER.get), kind="stable")
-    draw_grouped_bars(ax, points, experiment, points["median_seconds"], colors=IPC_COLORS,
-                      errors=interval(points, "median_seconds", "ci_low", "ci_high"), **grouping)
-    ax.set_yscale("log")
-    ax.set_ylabel(inputs.time_label())
+    draw_grouped_dots(ax, points, experiment, **grouping)
+    log_time_axis(ax)
+    ax.set_ylabel(inputs.time_label(log=True))
 
 
 def draw_ipc_flags(inputs: FigureInputs) -> Figure:
@@ -51,9 +45,9 @@ def draw_ipc_flags(inputs: FigureInputs) -> Figure:
     labels = _number_labels(points)
     figure = Figure(figsize=(10, 4.2), layout="constrained")
     ax = figure.subplots()
-    _time_bars(ax, inputs, points, "ipc_flags", group="number", order=list(labels), group_label=labels.get)
+    _time_dots(ax, inputs, points, "ipc_flags", group="number", order=list(labels), group_label=labels.get)
     ax.tick_params(axis="x", labelsize=7)
-    figure.legend(*ax.get_legend_handles_labels(), loc="outside right upper", fontsize=7, frameon=False)
+    legend_outside(figure, where="right upper")
     return figure
 
 
@@ -62,13 +56,13 @@ def draw_ipc_contexts(inputs: FigureInputs) -> Figure:
     points = points_of(inputs, "ipc_contexts")
     labels = _number_labels(points)
     numbers = list(labels)
-    figure = Figure(figsize=(10, 3.4 * len(numbers)), layout="constrained")
+    figure = Figure(figsize=(10, 2.6 * len(numbers)), layout="constrained")
     axes = np.atleast_1d(figure.subplots(len(numbers), 1, sharey=True))
     contexts = [c for c in START_METHODS if c in set(points["context"])]
     for ax, number in zip(axes, numbers):
-        _time_bars(ax, inputs, points[points["number"] == number], "ipc_contexts", group="context", order=contexts)
+        _time_dots(ax, inputs, points[points["number"] == number], "ipc_contexts", group="context", order=contexts)
         ax.set_title(labels[number].replace("\n", ": "), fontsize=9)
-    figure.legend(*axes[0].get_legend_handles_labels(), loc="outside right upper", fontsize=7, frameon=False)
+    legend_outside(figure, where="right upper")
     return figure
 
 

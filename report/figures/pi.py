@@ -14,14 +14,16 @@ from report.figures.common import (
     draw_grouped_bars,
     draw_scaling,
     draw_time_bars,
+    legend_outside,
     method_label,
     percent_axis,
     points_of,
     workers_axis,
 )
+from report.figures.palette import STYLES
 
-#: Colour, marker and line style per source in the book comparison.
-SOURCE_STYLES = {OURS: ("black", "o", "-"), "ed1": ("tab:purple", "s", ":"), "ed2": ("tab:brown", "^", "--"), "ed3": ("tab:cyan", "D", "-.")}
+#: Line style per source in the book comparison (colour and marker say the method).
+SOURCE_LINES = {OURS: "-", "ed1": ":", "ed2": "--", "ed3": "-."}
 
 
 def draw_darts(inputs: FigureInputs) -> Figure:
@@ -55,7 +57,7 @@ def draw_pi_numpy(inputs: FigureInputs) -> Figure:
 
 def draw_pi_cache(inputs: FigureInputs) -> Figure:
     """joblib Memory: the first call computes, the second reads the cache."""
-    return draw_time_bars(inputs, "pi_cache", log=True, width=5.5)
+    return draw_time_bars(inputs, "pi_cache", width=5.5)
 
 
 def draw_seeding(inputs: FigureInputs) -> Figure:
@@ -68,7 +70,7 @@ def draw_seeding(inputs: FigureInputs) -> Figure:
     ax.set_ylim(0, 1.1)
     percent_axis(ax)
     ax.set_ylabel("draws duplicated across workers")
-    ax.legend(fontsize=8, frameon=False, loc="upper left")
+    legend_outside(figure, where="right upper")
     return figure
 
 
@@ -77,21 +79,22 @@ def draw_book_pi(inputs: FigureInputs) -> Figure:
     table = inputs.comparison
     # the comparison table holds every family's rows; this figure draws the π ones
     experiments = [e for e in dict.fromkeys(table.loc[table["source"] == OURS, "experiment"]) if EXPERIMENTS[e].family == "pi"]
-    figure = Figure(figsize=(4 * len(experiments), 3.4), layout="constrained")
+    figure = Figure(figsize=(4 * len(experiments), 3.8), layout="constrained")
     axes = np.atleast_1d(figure.subplots(1, len(experiments), sharey=True))
     for ax, experiment in zip(axes, experiments):
-        rows = table[(table["experiment"] == experiment) & (table["method"] != "serial")]
+        rows = table[(table["experiment"] == experiment) & ~table["method"].isin(["serial", EXPERIMENTS[experiment].baseline])]
         for (source, method), line in rows.groupby(["source", "method"], sort=False):
-            color, marker, style = SOURCE_STYLES[source]
+            # colour and marker say the method, as in every figure; the line style says the source
+            color, marker = STYLES[method]
             line = line.sort_values("workers")
             ax.plot(line["workers"], line["speedup"], color=color, marker=marker, markersize=4,
-                    linestyle=style if method == "processes" else (0, (1, 3)), label=f"{source}, {method}")
+                    linestyle=SOURCE_LINES[source], label=f"{source}: {method_label(experiment, method)}")
         workers = sorted(rows["workers"].unique())
         ax.plot(workers, workers, color="0.6", linewidth=0.8, linestyle="--", label="ideal")
         workers_axis(ax, workers)
         ax.set_title(EXPERIMENTS[experiment].title)
     axes[0].set_ylabel("speedup over serial")
-    axes[-1].legend(fontsize=7, frameon=False, ncol=2)
+    legend_outside(figure, ncol=4)
     return figure
 
 

@@ -11,18 +11,22 @@ from matplotlib.figure import Figure
 from experiments.registry import EXPERIMENTS
 from report.book import OURS
 from report.figures.common import (
-    METHOD_COLORS,
     FigureInputs,
     FigureSpec,
-    draw_grouped_bars,
+    draw_grouped_dots,
     draw_one_worker_lines,
     draw_scaling,
+    hover_points,
     interval,
     is_parallel,
+    legend_outside,
+    log_time_axis,
     method_label,
     points_of,
+    time_scale,
 )
-from report.figures.pi import SOURCE_STYLES
+from report.figures.palette import STYLES
+from report.figures.pi import SOURCE_LINES
 
 
 def draw_primes_pool(inputs: FigureInputs) -> Figure:
@@ -36,9 +40,11 @@ def _sweep_lines(ax: Axes, points: pd.DataFrame, experiment: str, x: str) -> Non
     for (method, workers), rows in points.groupby(["method", "workers"], sort=False):
         rows = rows.sort_values(x)
         label = method_label(experiment, method) + (f", {workers} workers" if several else "")
+        color, marker = STYLES[method]
         ax.errorbar(rows[x], rows["median_seconds"], yerr=interval(rows, "median_seconds", "ci_low", "ci_high"),
-                    color=METHOD_COLORS[method], marker="o", markersize=3, capsize=2, label=label,
+                    color=color, marker=marker, markersize=3, capsize=2, label=label,
                     linestyle="-" if workers == points["workers"].max() else ":")
+        hover_points(ax, rows, x, "median_seconds", experiment, color=color, marker=marker, size=3)
 
 
 def draw_primes_chunksize(inputs: FigureInputs) -> Figure:
@@ -51,17 +57,17 @@ def draw_primes_chunksize(inputs: FigureInputs) -> Figure:
     for row in default.itertuples():
         ax.errorbar(row.median_chunksize_used, row.median_seconds,
                     yerr=[[row.median_seconds - row.ci_low], [row.ci_high - row.median_seconds]],
-                    color=METHOD_COLORS[row.method], marker="*", markersize=12, markeredgecolor="black",
+                    color=STYLES[row.method].color, marker="*", markersize=12, markeredgecolor="black",
                     capsize=2, linestyle="none")
     for size in default["median_chunksize_used"].unique():
         ax.axvline(size, color="0.6", linestyle=":", linewidth=1)
         ax.annotate(f"Pool.map's default ({size:,.0f}) ★", (size, 1), xycoords=("data", "axes fraction"),
                     xytext=(3, -10), textcoords="offset points", color="0.3", fontsize=8)
     ax.set_xscale("log")
-    ax.set_ylim(bottom=0)
+    log = time_scale(ax, points)
     ax.set_xlabel("chunk size (numbers per task), log scale")
-    ax.set_ylabel(inputs.time_label())
-    ax.legend(fontsize=8, frameon=False, loc="lower left")
+    ax.set_ylabel(inputs.time_label(log=log))
+    legend_outside(figure, where="right upper")
     return figure
 
 
@@ -76,10 +82,10 @@ def draw_primes_chunks(inputs: FigureInputs) -> Figure:
         for multiple in range(workers, most + 1, workers):
             ax.axvline(multiple, color="0.75", linestyle=":", linewidth=1)
     ax.set_xticks(range(1, most + 1, max(1, most // 16)))
-    ax.set_ylim(bottom=0)
+    log = time_scale(ax, points)
     ax.set_xlabel("number of chunks (dotted: multiples of the worker count)")
-    ax.set_ylabel(inputs.time_label())
-    ax.legend(fontsize=8, frameon=False)
+    ax.set_ylabel(inputs.time_label(log=log))
+    legend_outside(figure, where="right upper")
     return figure
 
 
@@ -92,12 +98,11 @@ def draw_primes_queue(inputs: FigureInputs) -> Figure:
     order = {name: index for index, name in enumerate(spec.method_names)}
     points = points.sort_values("method", key=lambda names: names.map(order))
     parallel = is_parallel(points, "primes_queue")
-    draw_grouped_bars(ax, points[parallel], "primes_queue", points.loc[parallel, "median_seconds"],
-                      errors=interval(points[parallel], "median_seconds", "ci_low", "ci_high"))
+    draw_grouped_dots(ax, points[parallel], "primes_queue")
     draw_one_worker_lines(ax, points[~parallel], "primes_queue")
-    ax.set_yscale("log")
+    log_time_axis(ax)
     ax.set_ylabel(inputs.time_label(log=True))
-    ax.legend(fontsize=7, frameon=False, ncol=2, loc="upper left", bbox_to_anchor=(0, -0.12))
+    legend_outside(figure, ncol=3)
     return figure
 
 
@@ -106,18 +111,18 @@ def draw_book_primes(inputs: FigureInputs) -> Figure:
     table = inputs.comparison
     panels = [e for e in ("primes_chunksize", "primes_chunks", "primes_queue")
               if not table[(table["experiment"] == e) & (table["source"] == OURS)].empty]
-    figure = Figure(figsize=(4 * len(panels), 3.4), layout="constrained")
+    figure = Figure(figsize=(4 * len(panels), 5.2), layout="constrained")
     axes = np.atleast_1d(figure.subplots(1, len(panels)))
     for ax, experiment in zip(axes, panels):
         rows = table[(table["experiment"] == experiment) & (table["method"] != "serial")]
         x = {"primes_chunksize": "chunksize", "primes_chunks": "chunks", "primes_queue": "workers"}[experiment]
         rows = rows[rows[x] > 0] if x == "chunksize" else rows
         for (source, method), line in rows.groupby(["source", "method"], sort=False):
-            color, marker, style = SOURCE_STYLES[source]
+            # colour and marker say the method, as in every figure; the line style says the source
+            color, marker = STYLES[method]
             line = line.sort_values(x)
             ax.plot(line[x], line["relative"], color=color, marker=marker, markersize=3,
-                    linestyle=style if method in ("ordered", "manager_queue") else (0, (1, 2)),
-                    label=f"{source}, {method_label(experiment, method)}")
+                    linestyle=SOURCE_LINES[source], label=f"{source}: {method_label(experiment, method)}")
         if x == "chunksize":
             ax.set_xscale("log")
         if experiment == "primes_queue":  # a queue of single numbers can be 100× the serial time
@@ -126,7 +131,7 @@ def draw_book_primes(inputs: FigureInputs) -> Figure:
         ax.set_xlabel(x)
         ax.set_title(EXPERIMENTS[experiment].title)
         ax.set_ylabel("time / serial time" if experiment == "primes_queue" else "time / fastest time")
-        ax.legend(fontsize=6, frameon=False)
+        ax.legend(fontsize=6, frameon=False, loc="upper left", bbox_to_anchor=(0, -0.15), ncol=1)
     return figure
 
 

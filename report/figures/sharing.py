@@ -9,15 +9,16 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from report.figures.common import (
-    METHOD_COLORS,
     FigureInputs,
     FigureSpec,
     draw_scaling,
     in_method_order,
+    legend_outside,
     method_label,
     points_of,
     workers_axis,
 )
+from report.figures.palette import STYLES
 
 MIB = 2**20
 
@@ -41,14 +42,15 @@ def draw_sharing_memory(inputs: FigureInputs) -> Figure:
             ax = axes[row, column]
             for method, line in shape_points.groupby("method", sort=False):
                 line = line.sort_values("workers")
-                ax.plot(line["workers"], line[value] / MIB, marker="o", color=METHOD_COLORS[method],
+                color, marker = STYLES[method]
+                ax.plot(line["workers"], line[value] / MIB, marker=marker, color=color,
                         label=method_label("numpy_sharing", method))
             ax.axhline(array_mib, color="0.3", linestyle="--", linewidth=1, label="one array")
             workers_axis(ax, shape_points["workers"])
             ax.set_ylim(bottom=0)
             ax.set_ylabel(label)
             ax.set_title(f"{rows:,} × {columns:,} array ({array_mib:,.0f} MiB)", fontsize=9)
-    axes[0, 0].legend(fontsize=7, frameon=False, loc="center right")
+    legend_outside(figure, where="right upper")
     return figure
 
 
