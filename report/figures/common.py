@@ -252,6 +252,18 @@ def draw_scaling(inputs: FigureInputs, experiment: str) -> Figure:
     return figure
 
 
+def _grouping(points: pd.DataFrame, experiment: str, group: str, order: Sequence[Any] | None,
+              group_label: Callable[[Any], str] | None, series: str,
+              series_label: Callable[[str], str] | None) -> tuple[list, Callable[[Any], str], Callable[[str], str]]:
+    """The groups in order and the labels of groups and series, defaults filled in (workers, methods)."""
+    groups = list(order) if order is not None else sorted(points[group].unique())
+    if group_label is None:
+        group_label = (lambda w: f"{w} worker{'s' if w > 1 else ''}") if group == "workers" else str
+    if series_label is None:
+        series_label = (lambda method: method_label(experiment, method)) if series == "method" else str
+    return groups, group_label, series_label
+
+
 def draw_grouped_bars(ax: Axes, points: pd.DataFrame, experiment: str, values: pd.Series, *,
                       errors: list[pd.Series] | None = None, labels: Callable[[float], str] | None = None,
                       group: str = "workers", order: Sequence[Any] | None = None,
@@ -263,11 +275,8 @@ def draw_grouped_bars(ax: Axes, points: pd.DataFrame, experiment: str, values: p
 
     Groups appear in ``order`` (default: ascending), labelled by ``group_label``.
     """
-    groups = list(order) if order is not None else sorted(points[group].unique())
-    if group_label is None:
-        group_label = (lambda w: f"{w} worker{'s' if w > 1 else ''}") if group == "workers" else str
-    if series_label is None:
-        series_label = (lambda method: method_label(experiment, method)) if series == "method" else str
+    groups, group_label, series_label = _grouping(points, experiment, group, order, group_label, series,
+                                                  series_label)
     methods = list(dict.fromkeys(points[series]))
     width = 0.8 / len(methods)
     for i, method in enumerate(methods):
@@ -293,11 +302,8 @@ def draw_grouped_dots(ax: Axes, points: pd.DataFrame, experiment: str, *, group:
                       series: str = "method", series_label: Callable[[str], str] | None = None) -> None:
     """Median times as dots with their intervals, grouped like :func:`draw_grouped_bars`: for log axes,
     where a bar's length means nothing. Each dot carries a hover title."""
-    groups = list(order) if order is not None else sorted(points[group].unique())
-    if group_label is None:
-        group_label = (lambda w: f"{w} worker{'s' if w > 1 else ''}") if group == "workers" else str
-    if series_label is None:
-        series_label = (lambda method: method_label(experiment, method)) if series == "method" else str
+    groups, group_label, series_label = _grouping(points, experiment, group, order, group_label, series,
+                                                  series_label)
     names = list(dict.fromkeys(points[series]))
     width = 0.8 / len(names)
     position = {g: i for i, g in enumerate(groups)}
