@@ -174,7 +174,8 @@ def summarize(trials: pd.DataFrame, settings: AnalysisSettings = AnalysisSetting
                 for key, point in frame.groupby(keys, sort=False, dropna=False)]
         tables.append(nullable_integers(pd.DataFrame(rows)))
     summary = pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
-    return add_speedups(summary, timed, settings, usable_cpus=usable_cpus)
+    summary = add_speedups(summary, timed, settings, usable_cpus=usable_cpus)
+    return add_start_method_ratios(summary, timed, settings)
 
 
 def _matching(frame: pd.DataFrame, conditions: Mapping[str, object]) -> pd.DataFrame:
@@ -238,6 +239,34 @@ def add_speedups(summary: pd.DataFrame, timed: pd.DataFrame, settings: AnalysisS
             summary.loc[index, "efficiency"] = ratio.value / at_once
             if at_once > 1:
                 summary.loc[index, "serial_fraction"] = karp_flatt(ratio.value, at_once)
+    return summary
+
+
+#: The start method the others are compared with: the default on Linux until Python 3.14.
+REFERENCE_START_METHOD = "fork"
+
+
+def add_start_method_ratios(summary: pd.DataFrame, timed: pd.DataFrame, settings: AnalysisSettings) -> pd.DataFrame:
+    """``vs_fork``: a point's time over the same point's under fork (paired by round), with its interval,
+    for the points of the start-method axis. Python 3.14 makes forkserver the default on Linux: its
+    ratio says what that change does to a result."""
+    summary = summary.copy()
+    for column in ("vs_fork", "vs_fork_low", "vs_fork_high"):
+        summary[column] = np.nan
+    if summary.empty:
+        return summary
+    usable = usable_trials(timed)
+    on_axis = summary[summary["start_method"] != summary["job_start_method"]]
+    for index, row in on_axis.iterrows():
+        experiment = EXPERIMENTS[row["experiment"]]
+        point = {"experiment": row["experiment"], "interpreter": row["interpreter"], "method": row["method"],
+                 "workers": row["workers"], **{name: row[name] for name in experiment.params}}
+        mine = _matching(usable, {**point, "start_method": row["start_method"]})
+        forked = _matching(usable, {**point, "start_method": REFERENCE_START_METHOD})
+        if mine.empty or forked.empty:
+            continue
+        ratio = paired_ratio(by_round(mine), by_round(forked), settings.confidence)
+        summary.loc[index, ["vs_fork", "vs_fork_low", "vs_fork_high"]] = [ratio.value, ratio.low, ratio.high]
     return summary
 
 

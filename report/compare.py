@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from experiments.registry import EXPERIMENTS
-from report.analysis import point_keys
+from report.analysis import parallel_cores, point_keys
 from report.claims.common import NOT_APPLICABLE, NOT_RUN
 from report.load import check_schema, primary, read_table
 
@@ -44,7 +44,7 @@ class MachineRun:
     @property
     def cores(self) -> int:
         """Physical cores the run could use (the worker count its ranking is taken at)."""
-        return min(self.machine["physical_cores"] or self.machine["usable_cpus"], self.machine["usable_cpus"])
+        return parallel_cores(self.machine)
 
     @property
     def cpus(self) -> int:

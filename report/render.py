@@ -23,6 +23,7 @@ import yaml
 from experiments.interpreters import MAIN
 from experiments.registry import EXPERIMENTS
 from experiments.spec import START_METHODS
+from report.analysis import parallel_cores
 from report.book.common import OURS
 from report.claims.common import below
 from report.claims.pi import THREAD_GAIN
@@ -434,6 +435,15 @@ def axis_values(axes_summary: pd.DataFrame) -> dict[str, dict[str, list[str]]]:
     return found
 
 
+def forkserver_changes(summary: pd.DataFrame) -> list[dict[str, Any]]:
+    """Points whose time under forkserver differs from fork's beyond the interval of their paired ratio."""
+    if "vs_fork" not in summary:
+        return []
+    rows = summary[(summary["start_method"] == "forkserver") & summary["vs_fork"].notna()]
+    changed = rows[(rows["vs_fork_low"] > 1) | (rows["vs_fork_high"] < 1)]
+    return changed.sort_values(["experiment", "interpreter", "method", "workers"]).to_dict("records")
+
+
 def build_context(
     *,
     summary: pd.DataFrame,
@@ -460,6 +470,7 @@ def build_context(
         "views": views,
         "axes_views": {name: ExperimentView(name, axes_summary) for name in EXPERIMENTS},
         "axes": axis_values(axes_summary),
+        "forkserver_changes": forkserver_changes(axes_summary),
         "interpreters": run["interpreters"],
         # the threads-no-gain claim's test, applied on every interpreter the run used
         "thread_gain": THREAD_GAIN,
@@ -473,8 +484,7 @@ def build_context(
         "tally": verdict_tally(claims),
         "findings": key_findings(claims),
         "book_rows": book_rows_function(comparison),
-        "book_rankings": book_rankings_function(
-            comparison, {**book_meta["physical_cores"], OURS: min(run["machine"]["physical_cores"], run["machine"]["usable_cpus"])}),
+        "book_rankings": book_rankings_function(comparison, {**book_meta["physical_cores"], OURS: parallel_cores(run["machine"])}),
         "book_sources": list(dict.fromkeys(comparison["source"])),
         "ours": OURS,
         "overlaps": overlaps,

@@ -159,3 +159,15 @@ def test_the_convergence_record_says_how_each_jobs_rounds_ended():
                     "pi_python@absent": {"skipped": "not found"}}}
     assert convergence_record(run) == {"pi_python@main": {"rounds": 9, "stop_reason": "time budget (20 s) spent",
                                                           "unconverged": ["threads workers=2 samples=1000"]}}
+
+
+def test_points_on_the_start_method_axis_get_their_ratio_to_fork_paired_by_round():
+    drift = [1.0, 1.2, 0.9, 1.3, 1.1, 1.0]
+    table = trials({("serial", 1): [2.0 * d for d in drift], ("processes", 2): [1.0 * d for d in drift]})
+    forkserver = table[table["method"] == "processes"].assign(start_method="forkserver",
+                                                              seconds=lambda t: t["seconds"] * 1.5)
+    summary = summarize(pd.concat([table, forkserver], ignore_index=True), SETTINGS)
+    row = summary[(summary["method"] == "processes") & (summary["start_method"] == "forkserver")].iloc[0]
+    assert row["vs_fork"] == pytest.approx(1.5)
+    assert (row["vs_fork_low"], row["vs_fork_high"]) == pytest.approx((1.5, 1.5))
+    assert summary.loc[summary["start_method"] == "fork", "vs_fork"].isna().all()  # the job's own: not on the axis
