@@ -9,15 +9,24 @@ from pathlib import Path
 
 from snakemake.utils import min_version
 
+from experiments.config import read_config_file
+
 min_version("9.0")
 
 
-# The default grid applies only when no --configfile is given: Snakemake would
-# otherwise merge it under the chosen file, and an experiment that file leaves
-# out would still run.
-if not workflow.overwrite_configfiles:
+# The default grid applies only when the configuration given on the command line names no
+# experiments (no --configfile, or one without them): Snakemake merges a configfile: directive
+# under the --configfile values, so an experiment the chosen file leaves out would still run.
+if "experiments" not in config:
+    # Snakemake's message for a YAML syntax error names neither the file nor the line; ours does.
+    read_config_file(Path(workflow.basedir) / "config" / "config.yaml")
 
     configfile: Path(workflow.basedir) / "config" / "config.yaml"
+
+
+# rules/common.smk puts the workflow's Python first on PATH; jobs elsewhere (SLURM) need it too.
+envvars:
+    "PATH",
 
 
 include: "rules/common.smk"

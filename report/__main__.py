@@ -150,7 +150,7 @@ def run_step(args: argparse.Namespace) -> int:
             axes_summary=summary,
             comparison=read_table(args.comparison),
             claims=read_table(args.claims),
-            overlaps=json.loads(args.quality.read_text())["overlapping_trials"],
+            quality=json.loads(args.quality.read_text()),
             run=json.loads(args.run.read_text()),
             config=json.loads(args.config.read_text()),
             figures_dir=figure_paths[0].parent if figure_paths else args.output.parent,

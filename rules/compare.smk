@@ -5,31 +5,35 @@
 COMPARE_DIR = Path(config["results_dir"]) / "_compare" / config["run_name"]
 
 
-def runs_to_compare(wildcards=None):
-    """Run folders of the same run name: this machine's and any other machine's present now."""
-    found = {path.parent for path in Path(config["results_dir"]).glob(f"*/{config['run_name']}/summary.csv")}
-    return sorted(found | {RUN_DIR})
-
-
 rule compare_machines:
     input:
         lambda wildcards: [folder / name for folder in runs_to_compare() for name in ("summary.csv", "claims.csv", "run.json")],
-        templates=list((Path(workflow.basedir) / "report" / "templates").rglob("*")),
+        templates=TEMPLATES,
+        code=report_step_sources("report.render"),
     output:
         html=COMPARE_DIR / "compare.html",
+    log:
+        COMPARE_DIR / "logs" / "compare_machines.log",
     params:
         runs=lambda wildcards: " ".join(str(folder) for folder in runs_to_compare()),
+    conda:
+        ENVIRONMENT
     shell:
-        "{PYTHON} -m report compare --runs {params.runs} --output {output.html}"
+        "python -m report compare --runs {params.runs} --output {output.html} 2>&1 | tee {log}"
 
 
 rule compare_pdf:
     input:
         html=rules.compare_machines.output.html,
+        code=report_step_sources("report.render"),
     output:
         pdf=COMPARE_DIR / "compare.pdf",
+    log:
+        COMPARE_DIR / "logs" / "compare_pdf.log",
+    conda:
+        ENVIRONMENT
     shell:
-        "{PYTHON} -m report pdf --html {input.html} --output {output.pdf}"
+        "python -m report pdf --html {input.html} --output {output.pdf} 2>&1 | tee {log}"
 
 
 rule compare:

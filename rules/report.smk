@@ -1,15 +1,24 @@
 # From raw trials to the report. None of these jobs is timed; each is a thin call
-# of the report package, so re-rendering after a template change reruns only the
-# last two rules.
+# of the report package. Each rule's inputs include the Python sources its step
+# runs, so editing report/figures/pi.py redraws the figures and editing a template
+# re-renders only the HTML and PDF. Each job's messages go to the terminal and to
+# its log under logs/.
+
+#: The report's templates: inputs of the rendering rules.
+TEMPLATES = sorted(path for path in (Path(workflow.basedir) / "report" / "templates").rglob("*") if path.is_file())
 
 
 rule record_config:
     output:
         RUN_DIR / "config.json",
+    log:
+        RUN_DIR / "logs" / "record_config.log",
     params:
         config=json.dumps(config, indent=2, sort_keys=True),
-    run:
-        Path(output[0]).write_text(params.config + "\n")
+    conda:
+        ENVIRONMENT
+    shell:
+        "printf '%s\\n' {params.config:q} > {output} 2> {log}"
 
 
 rule collect_trials:
@@ -17,13 +26,19 @@ rule collect_trials:
         trials=expand(RUN_DIR / "raw" / "{job}.csv", job=JOBS),
         provenance=expand(RUN_DIR / "raw" / "{job}.json", job=JOBS),
         cores=expand(RUN_DIR / "raw" / "{job}.cores.csv", job=JOBS),
+        # a published run's tidy table has no raw trials left to be collected again from
+        code=[] if PUBLISHED else report_step_sources("report.load"),
     output:
         tidy=RUN_DIR / "trials.csv",
         run=RUN_DIR / "run.json",
         cores=RUN_DIR / "cores.csv",
+    log:
+        RUN_DIR / "logs" / "collect_trials.log",
+    conda:
+        ENVIRONMENT
     shell:
-        "{PYTHON} -m report collect --trials {input.trials} --provenance {input.provenance} --cores {input.cores}"
-        " --tidy {output.tidy} --run {output.run} --cores-output {output.cores}"
+        "python -m report collect --trials {input.trials} --provenance {input.provenance} --cores {input.cores}"
+        " --tidy {output.tidy} --run {output.run} --cores-output {output.cores} 2>&1 | tee {log}"
 
 
 rule analyze_trials:
@@ -31,15 +46,20 @@ rule analyze_trials:
         tidy=rules.collect_trials.output.tidy,
         run=rules.collect_trials.output.run,
         config=rules.record_config.output[0],
+        code=report_step_sources("report.load", "report.analysis", "report.book", "report.claims"),
     output:
         summary=RUN_DIR / "summary.csv",
         comparison=RUN_DIR / "book_comparison.csv",
         claims=RUN_DIR / "claims.csv",
         quality=RUN_DIR / "quality.json",
+    log:
+        RUN_DIR / "logs" / "analyze_trials.log",
+    conda:
+        ENVIRONMENT
     shell:
-        "{PYTHON} -m report analyze --tidy {input.tidy} --run {input.run} --config {input.config}"
+        "python -m report analyze --tidy {input.tidy} --run {input.run} --config {input.config}"
         " --summary {output.summary} --comparison {output.comparison} --claims {output.claims}"
-        " --quality {output.quality}"
+        " --quality {output.quality} 2>&1 | tee {log}"
 
 
 rule draw_figures:
@@ -49,13 +69,20 @@ rule draw_figures:
         run=rules.collect_trials.output.run,
         cores=rules.collect_trials.output.cores,
         config=rules.record_config.output[0],
+        code=report_step_sources("report.load", "report.figures"),
     output:
         expand(RUN_DIR / "figures" / "{figure}.svg", figure=FIGURES),
+    log:
+        RUN_DIR / "logs" / "draw_figures.log",
     params:
         folder=RUN_DIR / "figures",
+        figures=FIGURES,
+    conda:
+        ENVIRONMENT
     shell:
-        "{PYTHON} -m report figures --summary {input.summary} --comparison {input.comparison}"
-        " --run {input.run} --cores {input.cores} --config {input.config} --folder {params.folder} {FIGURES}"
+        "python -m report figures --summary {input.summary} --comparison {input.comparison}"
+        " --run {input.run} --cores {input.cores} --config {input.config} --folder {params.folder}"
+        " {params.figures} 2>&1 | tee {log}"
 
 
 rule render_html:
@@ -67,19 +94,34 @@ rule render_html:
         run=rules.collect_trials.output.run,
         config=rules.record_config.output[0],
         figures=rules.draw_figures.output,
-        templates=list((Path(workflow.basedir) / "report" / "templates").rglob("*")),
+        # embedded as a download, and read for how quiet the machine was
+        trials=rules.collect_trials.output.tidy,
+        templates=TEMPLATES,
+        code=report_step_sources("report.load", "report.book", "report.render"),
     output:
         html=RUN_DIR / "report.html",
+    log:
+        RUN_DIR / "logs" / "render_html.log",
+    conda:
+        ENVIRONMENT
     shell:
-        "{PYTHON} -m report html --summary {input.summary} --comparison {input.comparison}"
+        "python -m report html --summary {input.summary} --comparison {input.comparison}"
         " --quality {input.quality} --claims {input.claims} --run {input.run} --config {input.config}"
-        " --figures {input.figures} --output {output.html}"
+        " --figures {input.figures} --output {output.html} 2>&1 | tee {log}"
 
 
 rule render_pdf:
     input:
         html=rules.render_html.output.html,
+        # attached to the PDF, so that a report mailed on still holds its data
+        data=[rules.collect_trials.output.tidy, rules.analyze_trials.output.summary,
+              rules.analyze_trials.output.claims, rules.analyze_trials.output.comparison],
+        code=report_step_sources("report.render"),
     output:
         pdf=RUN_DIR / "report.pdf",
+    log:
+        RUN_DIR / "logs" / "render_pdf.log",
+    conda:
+        ENVIRONMENT
     shell:
-        "{PYTHON} -m report pdf --html {input.html} --output {output.pdf}"
+        "python -m report pdf --html {input.html} --output {output.pdf} 2>&1 | tee {log}"

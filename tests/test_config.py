@@ -67,7 +67,10 @@ def test_resolution_fills_methods_and_inherits_grid_keys():
 
 
 def test_every_experiment_gets_the_round_keys_and_disturbance_limits_with_their_defaults():
-    resolved = load_config(copy.deepcopy(SMOKE), logical_cpus=2)
+    config = copy.deepcopy(SMOKE)
+    for key in ("precision", "max_rounds", "time_budget_seconds", "trial_timeout_seconds", "disturbance"):
+        config.pop(key, None)  # the schema's defaults, not the smoke grid's choices
+    resolved = load_config(config, logical_cpus=2)
     assert set(resolved) == set(SMOKE["experiments"])
     for settings in resolved.values():
         assert settings["precision"] == 0.03 and settings["max_rounds"] == 40
@@ -176,12 +179,15 @@ def test_a_yaml_syntax_error_in_the_default_config_names_its_line(tmp_path):
     for folder in ("rules", "config", "experiments", "report"):
         shutil.copytree(REPO / folder, tmp_path / folder, ignore=shutil.ignore_patterns("__pycache__"))
     default = tmp_path / "config" / "config.yaml"
-    default.write_text(default.read_text().replace("repeats: 7", "repeats: [7", 1))
+    text = default.read_text()
+    default.write_text(text.replace("repeats: 6", "repeats: [6", 1))
+    # the unclosed list is noticed where the next key starts, on the line after it
+    after = next(number for number, line in enumerate(text.splitlines(), 1) if line.startswith("repeats:")) + 1
     done = subprocess.run([str(REPO / ".venv" / "bin" / "snakemake"), "-n", "--cores", "1"],
                           capture_output=True, text=True, cwd=tmp_path, timeout=120)
     output = done.stdout + done.stderr
     assert done.returncode != 0 and "Traceback" not in output
-    assert f"invalid configuration file {default}, line 7, column 7: expected ',' or ']'" in output, output
+    assert f"invalid configuration file {default}, line {after}, column 7: expected ',' or ']'" in output, output
 
 
 @pytest.mark.parametrize("setting, expected", [

@@ -83,10 +83,14 @@ def local_slurm(tmp_path_factory) -> Iterator[Path]:
     """A running single-node SLURM cluster; yields its state folder."""
     missing = [name for name in ("munged", "slurmctld", "slurmd", "sbatch", "squeue") if not shutil.which(name)
                and not Path("/usr/sbin", name).exists()]
-    assert not missing, f"SLURM is not installed ({', '.join(missing)} missing): run tools/setup.sh"
-    assert os.geteuid() == 0, "the SLURM test starts munged, slurmctld and slurmd, which needs root"
+    if missing:
+        pytest.skip(f"SLURM is not installed ({', '.join(missing)} missing): run tools/setup.sh"
+                    " (apt-get install slurmctld slurmd slurm-client munge)")
+    if os.geteuid() != 0:
+        pytest.skip("the SLURM test starts munged, slurmctld and slurmd, which needs root: run pytest as root")
     running = subprocess.run(["pgrep", "-x", "slurmctld|slurmd"], capture_output=True, text=True).stdout.split()
-    assert not running, f"slurmctld/slurmd already running (pids {running}): stop them before this test"
+    if running:
+        pytest.skip(f"slurmctld/slurmd already running (pids {running}): stop them before this test")
 
     state = tmp_path_factory.mktemp("slurm")
     for folder in ("ctld", "d"):

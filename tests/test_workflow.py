@@ -1,14 +1,15 @@
-"""The real workflow on config/smoke.yaml: outputs, the tidy table, no overlapping trials, cheap re-renders."""
+"""The real workflow on config/smoke.yaml: outputs, the tidy table, no overlapping trials; what an edit
+reruns (in a copy of the checkout); the committed reference rebuilt without measuring."""
 
 from __future__ import annotations
 
-import json
 import os
+import re
 import shutil
 
 import pytest
 
-from conftest import REPO, run_snakemake
+from conftest import REPO, copy_checkout, run_snakemake
 from experiments.registry import EXPERIMENTS
 from report.figures import figures_for
 from report.load import EXTRA_COLUMNS, TIDY_COLUMNS
@@ -79,20 +80,95 @@ def test_timed_jobs_record_their_thread_variables_and_provenance(smoke_provenanc
         assert job["failed_trials"] == 0
 
 
-def test_changing_a_template_rerenders_without_rerunning_experiments(smoke_run):
-    template = REPO / "report" / "templates" / "style.css"
-    original = template.read_text()
-    marker = "/* re-render check */"
-    workdir = smoke_run.parent.parent.parent
+def planned_or_ran(done) -> set[str]:
+    """The rules of the jobs that Snakemake ran (listed on stderr) or planned in a dry run (on stdout)."""
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = (done.stdout + done.stderr).splitlines()
+    return {line.split()[-1].rstrip(":") for line in lines if line.startswith(("rule ", "localrule "))}
+
+
+#: Seconds since the epoch for the sources, then the results, of the checkout copy: every result is
+#: newer than every source, and no result is newer than another.
+SOURCES_TIME, RESULTS_TIME = 1_700_000_000, 1_700_003_600
+
+
+def set_mtimes(folder, seconds: int) -> None:
+    """Date every file under ``folder``; the linked venv and interpreters are not followed."""
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            os.utime(os.path.join(parent, name), (seconds, seconds), follow_symlinks=False)
+
+
+@pytest.fixture(scope="module")
+def finished_checkout(smoke_run, tmp_path_factory):
+    """A copy of the checkout holding the smoke run's results, up to date and safe to change:
+    a change of its code or templates plans exactly what Snakemake reruns in the real checkout."""
+    checkout = copy_checkout(tmp_path_factory.mktemp("finished") / "checkout")
+    shutil.copytree(smoke_run.parent.parent, checkout / "results")
+    set_mtimes(checkout, SOURCES_TIME)
+    set_mtimes(checkout / "results", RESULTS_TIME)
+    return checkout
+
+
+def smoke_in(checkout, *args: str):
+    """The smoke workflow of ``checkout``, run there."""
+    return run_snakemake(checkout, "--cores", "4", "--configfile", str(checkout / "config" / "smoke.yaml"), *args,
+                         checkout=checkout)
+
+
+def dry_run_after_touching(checkout, relative: str):
+    """A dry run once ``relative`` is newer than every result; the file's time is put back after."""
+    path = checkout / relative
+    path.touch()
     try:
-        template.write_text(original + marker + "\n")
-        done = run_snakemake(workdir, "--cores", "4", "--configfile", str(REPO / "config" / "smoke.yaml"))
+        return smoke_in(checkout, "-n")
     finally:
-        template.write_text(original)
-    assert done.returncode == 0, done.stderr
-    ran = {line.split()[-1].rstrip(":") for line in done.stderr.splitlines() if line.startswith(("rule ", "localrule "))}
-    assert ran == {"render_html", "render_pdf", "all"}, done.stderr
-    assert marker in (smoke_run / "report.html").read_text()
+        os.utime(path, (SOURCES_TIME, SOURCES_TIME))
+
+
+def planned_after_touching(checkout, relative: str) -> set[str]:
+    """The rules a dry run plans once ``relative`` is newer than every result."""
+    return planned_or_ran(dry_run_after_touching(checkout, relative))
+
+
+def test_a_finished_run_has_nothing_left_to_do(finished_checkout):
+    assert planned_or_ran(smoke_in(finished_checkout, "-n")) == set()
+
+
+def test_editing_a_figure_module_redraws_the_figures_without_rerunning_experiments(finished_checkout):
+    assert planned_after_touching(finished_checkout, "report/figures/pi.py") == {"draw_figures", "render_html", "render_pdf", "all"}
+
+
+def test_editing_the_analysis_reanalyses_without_rerunning_experiments(finished_checkout):
+    planned = planned_after_touching(finished_checkout, "report/analysis.py")
+    assert "analyze_trials" in planned and not planned & {"run_experiment", "collect_trials"}
+
+
+def test_editing_a_family_module_reruns_its_jobs_and_no_unrelated_one(finished_checkout, smoke_config):
+    done = dry_run_after_touching(finished_checkout, "experiments/pi.py")
+    rerun = set(re.findall(r"wildcards: experiment=(\w+),", done.stdout))
+    families = {name: EXPERIMENTS[name].family for name in smoke_config["experiments"]}
+    assert {name for name, family in families.items() if family == "pi"} <= rerun
+    # a family module that imports experiments.pi (sharing uses its split) reruns too; the others do not
+    unrelated = {name for name, family in families.items()
+                 if family != "pi" and "experiments.pi " not in (REPO / "experiments" / f"{family}.py").read_text()}
+    assert unrelated and not rerun & unrelated
+
+
+def test_editing_a_template_rerenders_only_the_html_and_pdf(finished_checkout):
+    assert planned_after_touching(finished_checkout, "report/templates/report.html.j2") == {"render_html", "render_pdf", "all"}
+
+
+def test_a_changed_template_is_rendered_without_rerunning_anything_else(finished_checkout):
+    style = finished_checkout / "report" / "templates" / "style.css"
+    marker = "/* re-render check */"
+    style.write_text(style.read_text() + marker + "\n")
+    try:
+        assert planned_or_ran(smoke_in(finished_checkout)) == {"render_html", "render_pdf", "all"}
+    finally:
+        os.utime(style, (SOURCES_TIME, SOURCES_TIME))
+    (report,) = (finished_checkout / "results").glob("*/smoke/report.html")
+    assert marker in report.read_text()
 
 
 def test_a_job_on_another_interpreter_runs_there_and_a_missing_one_is_skipped(smoke_run, smoke_provenance, smoke_config):
@@ -137,12 +213,13 @@ def test_the_committed_reference_run_and_comparison_build_without_running_experi
             shutil.copy(path, copy / path.name)
         for name in ("run.json", "config.json"):
             shutil.copy(committed / name, copy / name)
+    # older than every source, as a clone may leave them: still no experiment may rerun
+    set_mtimes(tmp_path / "results", SOURCES_TIME)
 
     done = run_snakemake(tmp_path, "--cores", "2", "all", "compare",
                          "--config", f"machine_name={REFERENCE[0]}", f"run_name={REFERENCE[1]}")
 
-    assert done.returncode == 0, done.stderr[-3000:]
-    assert "run_experiment" not in done.stderr
+    assert not planned_or_ran(done) & {"run_experiment", "collect_trials"}
     report = (tmp_path / "results" / REFERENCE[0] / REFERENCE[1] / "report.html").read_text()
     assert "cpython-3.13t" in report and "What the start method costs" in report
     comparison = (tmp_path / "results" / "_compare" / REFERENCE[1] / "compare.html").read_text()

@@ -308,7 +308,7 @@ def draw_grouped_dots(ax: Axes, points: pd.DataFrame, experiment: str, *, group:
     width = 0.8 / len(names)
     position = {g: i for i, g in enumerate(groups)}
     for i, name in enumerate(names):
-        rows = points[(points[series] == name) & points[group].isin(groups)]
+        rows = points[(points[series] == name) & points[group].isin(groups) & points["median_seconds"].notna()]
         x = rows[group].map(position) + (i - (len(names) - 1) / 2) * width
         color, marker = STYLES[name]
         ax.errorbar(x, rows["median_seconds"], yerr=interval(rows, "median_seconds", "ci_low", "ci_high"),
