@@ -220,12 +220,15 @@ class RoundPlan:
         # by describe(point): points hold their parameters in a dict, so they do not hash
         self.times: Dict[str, List[float]] = {describe(point): [] for point in points}
         self.durations: Dict[str, List[float]] = {describe(point): [] for point in points}
+        self.answered: Dict[str, int] = {describe(point): 0 for point in points}
         self.stop_reason = ""
         self.rounds = 0
 
     def record(self, point: Point, row: Mapping[str, Any]) -> None:
         if not row["error"]:
             self.durations[describe(point)].append(row["seconds"])
+        if not row["warmup"] and row["correct"]:
+            self.answered[describe(point)] += 1
         if not row["warmup"] and row["correct"] and not row["disturbed"]:
             self.times[describe(point)].append(row["seconds"])
 
@@ -241,12 +244,14 @@ class RoundPlan:
         return max(60.0, 20 * max(seconds for seconds in seen)) if seen else FIRST_TRIAL_DEADLINE
 
     def converged(self, point: Point) -> bool:
-        return median_interval(self.times[describe(point)], self.confidence).relative_half_width <= self.precision
+        """Whether the point's interval reaches the confidence level and lies within ``precision``."""
+        interval = median_interval(self.times[describe(point)], self.confidence)
+        return interval.level >= self.confidence and interval.relative_half_width <= self.precision
 
     def pending(self) -> List[Point]:
-        """Points still too imprecise; a point with no good trial at all (it fails, or is wrong by
-        design) is not pending: more rounds would not help it."""
-        return [point for point in self.points if self.times[describe(point)] and not self.converged(point)
+        """Points still too imprecise, those whose every trial was disturbed included; a point that never
+        answered right (it fails, or is wrong by design) is not pending: more rounds would not help it."""
+        return [point for point in self.points if self.answered[describe(point)] and not self.converged(point)
                 and not self.experiment.method(point.method).known_wrong]
 
     def with_baselines(self, points: List[Point]) -> List[Point]:

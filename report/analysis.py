@@ -132,7 +132,8 @@ def _summarize_point(experiment: str, keys: list[str], key: tuple, point: pd.Dat
     relative_width = (interval.high - interval.low) / interval.value if len(times) else np.nan
     cpu = _numeric_median(good["cpu_seconds"])
     row.update(median_seconds=interval.value, ci_low=interval.low, ci_high=interval.high, interval_level=interval.level,
-               relative_width=relative_width, converged=bool(interval.relative_half_width <= settings.precision),
+               relative_width=relative_width, converged=bool(interval.level >= settings.confidence
+                                         and interval.relative_half_width <= settings.precision),
                median_cpu_seconds=cpu, cpu_utilisation=cpu / interval.value if len(times) else np.nan)
     for column in MEMORY_COLUMNS:
         row[f"median_{column}"] = _numeric_median(point[column]) if column in point else np.nan

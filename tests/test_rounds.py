@@ -130,3 +130,16 @@ def test_an_answer_may_not_overwrite_a_column():
                             points=lambda settings: [Point("a", 2)], verify=lambda point, answer: True)
     with pytest.raises(ValueError, match="overwrite the column.*workers"):
         time_trial(experiment, Point("a", 2), TrialContext(clocks=FakeMachine().clocks()))
+
+
+def test_a_point_with_too_few_quiet_trials_is_not_precise_and_gets_more_rounds():
+    machine = FakeMachine()
+    durations = {"steady": lambda: 1.0, "serial": lambda: 2.0, "noisy": lambda: 1.5}
+    busy_rounds = iter([True] * 16 + [False] * 1000)  # every try of steady's first rounds is disturbed
+    load = lambda method: 0.5 if method == "steady" and next(busy_rounds) else 0.0  # noqa: E731
+    settings = {**SETTINGS, "disturbance": {**SETTINGS["disturbance"], "max_remeasures": 3}}
+    rows, outcome = measure(experiment_with(machine, durations, foreign=load), machine, settings)
+    quiet = [row for row in rows if row["method"] == "steady" and not row["warmup"] and not row["disturbed"]]
+    # the four disturbed rounds left steady with too few quiet trials for a 95% interval: rounds went on
+    assert len(quiet) >= 6
+    assert outcome.stop_reason == "every point met the precision target"

@@ -45,6 +45,13 @@ class FigureInputs:
     confidence: float = 0.95
     axes_summary: pd.DataFrame | None = None
 
+    def __post_init__(self) -> None:
+        # matplotlib draws NaN as a gap but fails on pandas' NA (a point whose every trial failed or was set aside)
+        for name in ("summary", "axes_summary"):
+            table = getattr(self, name)
+            if table is not None:
+                object.__setattr__(self, name, with_nan_gaps(table))
+
     def time_label(self, *, log: bool = False) -> str:
         """Y-axis label for median times with their confidence intervals."""
         return f"median wall time (s){', log scale' if log else ''}, {self.confidence:.0%} CI"
@@ -71,6 +78,12 @@ class FigureSpec:
 
 def method_label(experiment: str, method: str) -> str:
     return EXPERIMENTS[experiment].method(method).label
+
+
+def with_nan_gaps(table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with its nullable float columns as plain floats, NA as NaN."""
+    floats = [column for column in table.columns if isinstance(table[column].dtype, pd.Float64Dtype)]
+    return table.astype({column: "float64" for column in floats})
 
 
 def points_of(inputs: FigureInputs, experiment: str) -> pd.DataFrame:
