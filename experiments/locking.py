@@ -6,9 +6,14 @@ Two experiments:
     The counter is a number in a text file: read it, add one, write it back.
     Without a lock, with a file lock (fasteners) around each increment, and with
     the lock around each worker's whole loop (which serializes the workers).
+    Without a lock in two ways: ours re-reads a file it finds empty (another
+    worker is between truncating and writing it); the book's counts on from 0,
+    which is why it loses most updates. And the book's one-process baseline:
+    one worker alone, without a lock.
 ``value_counter``
     The counter is a shared integer: ``Value`` incremented with ``+=`` and no
-    lock, ``Value`` under its own lock (``get_lock()``), ``RawValue`` under a
+    lock, ``Value`` under its own lock (``get_lock()``), ``Value`` under a
+    separate ``Lock`` (the book's first locked version), ``RawValue`` under a
     separate ``Lock``, and ``INCR`` on the workflow's private redis-server.
 
 All workers start together (a barrier), each adds ``increments``. A locked
@@ -41,7 +46,7 @@ from experiments.spec import Experiment, Method, Point, grid_points
 from experiments.workers import WAIT_SECONDS, WorkerFailed, run_workers
 
 #: Methods that increment without any lock; all others must be exact.
-UNLOCKED = ("no_lock",)
+UNLOCKED = ("no_lock", "no_lock_reset")
 
 #: Where each trial's private folder (counter file and lock file) goes: memory
 #: (tmpfs) where there is one. On a disk, ext4 flushes a file that is truncated
@@ -111,9 +116,16 @@ def read_count(path: Path) -> int:
     raise WorkerFailed(f"{path} was empty {EMPTY_READS:,} times in a row")
 
 
-def increment_file(path: Path) -> None:
+def read_count_or_zero(path: Path) -> int:
+    """The number in the file, or 0 when it is empty: the book's unlocked reader, which
+    restarts the count whenever it catches another worker between truncating and writing."""
+    text = path.read_text()
+    return int(text) if text.strip() else 0
+
+
+def increment_file(path: Path, read=read_count) -> None:
     """Read the counter, add one, write it back (three steps another worker can interleave with)."""
-    count = read_count(path)
+    count = read(path)
     path.write_text(str(count + 1))
 
 
@@ -125,6 +137,9 @@ def _count_in_file(folder: str, increments: int, lock_scope: str, *, report) -> 
         with held(lock):
             for _ in range(increments):
                 increment_file(path)
+    elif lock_scope == "reset":
+        for _ in range(increments):
+            increment_file(path, read_count_or_zero)
     else:
         for _ in range(increments):
             with held(lock) if lock_scope == "each" else contextlib.nullcontext():
@@ -149,7 +164,10 @@ FILE_COUNTER = Experiment(
     family="locking",
     title="A counter in a file",
     methods=(
-        Method("no_lock", "no lock", _file_method("none")),
+        Method("no_lock", "no lock, empty read retried", _file_method("none")),
+        Method("no_lock_reset", "no lock, empty read counts from 0 (book)", _file_method("reset")),
+        # the book's baseline: one process alone, which nobody can interleave with
+        Method("one_process", "one process, no lock", _file_method("none"), parallel=False),
         Method("lock_each", "file lock per increment", _file_method("each")),
         Method("lock_loop", "file lock around the loop", _file_method("loop")),
     ),
@@ -189,6 +207,8 @@ def _value_method(kind: str):
         ctx = multiprocessing.get_context(start_method)
         if kind == "rawvalue":
             counter, lock = ctx.RawValue("q", 0), ctx.Lock()
+        elif kind == "value_lock":
+            counter, lock = ctx.Value("q", 0), ctx.Lock()  # its own lock stays, taken by each read and write
         else:
             counter = ctx.Value("q", 0)
             lock = counter.get_lock() if kind == "get_lock" else None
@@ -221,6 +241,7 @@ VALUE_COUNTER = Experiment(
     methods=(
         Method("no_lock", "Value, += without its lock", _value_method("no_lock")),
         Method("get_lock", "Value with get_lock()", _value_method("get_lock")),
+        Method("value_lock", "Value with a separate Lock", _value_method("value_lock")),
         Method("rawvalue_lock", "RawValue with a Lock", _value_method("rawvalue")),
         Method("redis_incr", "Redis INCR", _redis_incr),
     ),

@@ -4,14 +4,19 @@ count those that land inside the quarter circle (x² + y² ≤ 1).
 Five experiments share this family:
 
 ``pi_python``
-    Pure-Python darts (``random.Random.uniform`` in a loop), serial, in a thread
-    pool, in a process pool and through joblib.
+    Pure-Python darts (``uniform`` in a loop, in the book's form), serial, in a
+    thread pool, in a process pool and through joblib; and serially with
+    ``uniform`` bound to a local name, an optimisation the book does not make.
 ``pi_numpy``
     The same estimate with numpy's vectorised generator, serial (one block, or the
-    same work in blocks), in threads and in processes.
+    same work in blocks), in threads and in processes, each worker with a
+    generator of its own; and, as the book has it, serial and in threads that
+    share numpy's global generator.
 ``pi_cache``
     joblib's ``Memory`` cache: the same work computed (cold), then answered from
-    the cache (warm).
+    the cache (warm); and the book's pitfall, a cached worker function whose
+    arguments do not tell the workers apart, so that every worker gets the one
+    cached answer.
 ``seeding``
     What forked workers draw when nobody reseeds them, against independent
     per-worker streams.
@@ -19,8 +24,8 @@ Five experiments share this family:
     The pure-Python thread and process pools again, with every core's
     utilisation sampled during each trial.
 
-Every worker gets its own independent stream from ``numpy.random.SeedSequence``;
-tasks are plain picklable arguments, so every method works under the fork, spawn
+Every worker gets its own independent stream from ``numpy.random.SeedSequence``
+(but those of the book's global-generator variant, which share one stream); tasks are plain picklable arguments, so every method works under the fork, spawn
 and forkserver start methods.
 """
 
@@ -43,6 +48,8 @@ import numpy as np
 # otherwise each child loads it anew, seeds itself, and the shared stream is hidden.
 import numpy.random  # noqa: F401
 
+from experiments import subinterpreters
+from experiments.owned import folder_prefix
 from experiments.spec import Experiment, Method, Point, grid_points
 
 #: How many standard errors an estimate may stray from π before it counts as
@@ -80,14 +87,37 @@ def estimate_from_hits(hits: int, samples: int) -> float:
 
 
 def count_hits_python(samples: int, seed: int) -> int:
-    """Throw ``samples`` darts one at a time with ``random.uniform``; count hits."""
-    uniform = random.Random(seed).uniform
+    """Throw ``samples`` darts one at a time, in the book's loop form; count hits.
+
+    As the book writes it, every dart looks ``uniform`` up anew and adds the
+    comparison's bool to the count. The one difference: the generator is a
+    ``random.Random`` of this worker's own (seeded from its ``SeedSequence``),
+    not the ``random`` module's shared one, so that the threads of a
+    free-threaded CPython do not take turns on one generator's lock.
+    """
+    rng = random.Random(seed)
     hits = 0
     # uniform(0, 1) with integer bounds, as the book writes it. Float constants passed
     # as arguments are objects shared by every thread, whose reference counts the
     # threads of a free-threaded CPython 3.13 contend on: with uniform(0.0, 1.0), two
     # threads ran at 0.6-1.0x the serial speed here, with uniform(0, 1) at 1.6-2.2x
     # (small ints are immortal, so nothing is counted).
+    for _ in range(int(samples)):
+        x = rng.uniform(0, 1)
+        y = rng.uniform(0, 1)
+        is_in_unit_circle = x * x + y * y <= 1.0
+        hits += is_in_unit_circle
+    return int(hits)
+
+
+def count_hits_python_local(samples: int, seed: int) -> int:
+    """The same darts with ``uniform`` bound to a local name once, and an ``if``.
+
+    Our earlier loop, kept as a method of its own: it saves the attribute look-up
+    per dart, an optimisation the book does not make (about 5% here).
+    """
+    uniform = random.Random(seed).uniform
+    hits = 0
     for _ in range(samples):
         x = uniform(0, 1)
         y = uniform(0, 1)
@@ -107,9 +137,37 @@ def count_hits_numpy(samples: int, seed: np.random.SeedSequence, block_size: int
     return hits
 
 
+def count_hits_numpy_global(samples: int, block_size: int) -> int:
+    """The book's numpy darts: drawn from numpy's global generator, reseeded first.
+
+    Every thread that calls this shares the one global ``RandomState``, whose
+    lock lets one thread draw at a time; that is what held the book's numpy
+    threads back. The book reseeds from the operating system at each call (so
+    forked processes do not repeat each other); so do we.
+    """
+    np.random.seed()
+    hits = 0
+    for start in range(0, samples, block_size):
+        n = min(block_size, samples - start)
+        x = np.random.uniform(0, 1, n)
+        y = np.random.uniform(0, 1, n)
+        hits += int(np.count_nonzero(x * x + y * y <= 1.0))
+    return hits
+
+
 def _python_task(task: tuple[int, np.random.SeedSequence]) -> int:
     samples, seed = task
     return count_hits_python(samples, python_seed(seed))
+
+
+def _python_local_task(task: tuple[int, np.random.SeedSequence]) -> int:
+    samples, seed = task
+    return count_hits_python_local(samples, python_seed(seed))
+
+
+def _numpy_global_task(task: tuple[int, np.random.SeedSequence, int]) -> int:
+    samples, _, block_size = task
+    return count_hits_numpy_global(samples, block_size)
 
 
 def _numpy_task(task: tuple[int, np.random.SeedSequence, int]) -> int:
@@ -149,13 +207,13 @@ def map_on_workers(function, tasks: Sequence[Any], *, kind: str, workers: int, s
 # --- pi_python ---------------------------------------------------------------------
 
 
-def _pi_python_method(kind: str):
+def _pi_python_method(kind: str, task=_python_task):
     def run(*, workers: int, start_method: str | None, samples: int) -> float:
         tasks = worker_tasks(samples, workers)
-        hits = map_on_workers(_python_task, tasks, kind=kind, workers=workers, start_method=start_method)
+        hits = map_on_workers(task, tasks, kind=kind, workers=workers, start_method=start_method)
         return estimate_from_hits(sum(hits), samples)
 
-    run.__name__ = f"pi_python_{kind}"
+    run.__name__ = f"pi_python_{kind}{'' if task is _python_task else '_local'}"
     return run
 
 
@@ -164,15 +222,30 @@ def _verify_pi(point: Point, answer: Any) -> bool:
     return pi_is_close(float(answer), point.params["samples"])
 
 
+def _pi_python_subinterpreters(*, workers: int, start_method: str | None, samples: int) -> float:
+    """Each worker's darts in a subinterpreter of its own (:mod:`experiments.subinterpreters`).
+
+    The same dart loop as the other methods; its seed crosses as a plain int,
+    since a ``SeedSequence`` (numpy) cannot enter a subinterpreter.
+    """
+    tasks = [(share, python_seed(seed)) for share, seed in worker_tasks(samples, workers)]
+    hits = subinterpreters.map_in_interpreters(count_hits_python, tasks, workers=workers)
+    return estimate_from_hits(sum(hits), samples)
+
+
 PI_PYTHON = Experiment(
     name="pi_python",
     family="pi",
     title="π with pure-Python darts",
     methods=(
         Method("serial", "serial", _pi_python_method("serial"), parallel=False),
+        Method("serial_local", "serial, uniform bound locally", _pi_python_method("serial", _python_local_task),
+               parallel=False),
         Method("threads", "thread pool", _pi_python_method("threads")),
         Method("processes", "process pool", _pi_python_method("processes"), uses_start_method=True),
         Method("joblib", "joblib Parallel", _pi_python_method("joblib")),
+        Method("subinterpreters", "subinterpreters", _pi_python_subinterpreters,
+               unavailable=subinterpreters.unavailable),
     ),
     params=("samples",),
     points=lambda settings: grid_points(settings, ("samples",), PI_PYTHON.methods),
@@ -184,15 +257,16 @@ PI_PYTHON = Experiment(
 # --- pi_numpy ----------------------------------------------------------------------
 
 
-def _pi_numpy_method(kind: str, *, one_block: bool = False):
+def _pi_numpy_method(kind: str, *, one_block: bool = False, task=_numpy_task):
     def run(*, workers: int, start_method: str | None, samples: int, block_size: int) -> float:
         tasks = [
             (share, seed, share if one_block else block_size) for share, seed in worker_tasks(samples, workers)
         ]
-        hits = map_on_workers(_numpy_task, tasks, kind=kind, workers=workers, start_method=start_method)
+        hits = map_on_workers(task, tasks, kind=kind, workers=workers, start_method=start_method)
         return estimate_from_hits(sum(hits), samples)
 
-    run.__name__ = f"pi_numpy_{kind}{'_one_block' if one_block else ''}"
+    suffix = ("_one_block" if one_block else "") + ("" if task is _numpy_task else "_global")
+    run.__name__ = f"pi_numpy_{kind}{suffix}"
     return run
 
 
@@ -205,6 +279,11 @@ PI_NUMPY = Experiment(
         Method("serial_blocks", "serial, in blocks", _pi_numpy_method("serial"), parallel=False),
         Method("threads", "thread pool", _pi_numpy_method("threads")),
         Method("processes", "process pool", _pi_numpy_method("processes"), uses_start_method=True),
+        # the book's variant: every worker draws from numpy's one global generator
+        Method("serial_global", "serial, global generator", _pi_numpy_method("serial", task=_numpy_global_task),
+               parallel=False),
+        Method("threads_global", "thread pool, global generator",
+               _pi_numpy_method("threads", task=_numpy_global_task)),
     ),
     params=("samples", "block_size"),
     points=lambda settings: grid_points(settings, ("samples", "block_size"), PI_NUMPY.methods),
@@ -223,22 +302,66 @@ CACHE_ENTROPY = 20_140_601
 @contextlib.contextmanager
 def joblib_cache(settings: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
     """A joblib ``Memory`` in a private folder that is removed afterwards."""
-    folder = tempfile.mkdtemp(prefix="mp-report-joblib-")
+    folder = tempfile.mkdtemp(prefix=folder_prefix("joblib"))
     try:
         yield {"memory": joblib.Memory(folder, verbose=0)}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _cached_estimate(*, workers: int, start_method: str | None, samples: int, memory: joblib.Memory) -> float:
-    cached_task = memory.cache(_python_task)
+def _seeded_darts(task: tuple[int, np.random.SeedSequence]) -> tuple[int, int]:
+    """A worker's hits and the seed it threw them with (which tells the workers' streams apart)."""
+    samples, seed = task
+    seed = python_seed(seed)
+    return count_hits_python(samples, seed), seed
+
+
+def _darts_without_index(samples: int) -> tuple[int, int]:
+    """A worker's hits from a fresh seed of the operating system's, and that seed.
+
+    Its only argument is the share of darts, the same for every worker, as in
+    the book's example without an index: to joblib's cache, every call is the same call.
+    """
+    seed = random.SystemRandom().getrandbits(64)
+    return count_hits_python(samples, seed), seed
+
+
+def _cache_answer(answers: Sequence[tuple[int, int]], samples: int) -> dict[str, float]:
+    """The estimate from every worker's hits, and how many workers' seeds repeat another's."""
+    seeds = [seed for _, seed in answers]
+    return {"result": estimate_from_hits(sum(hits for hits, _ in answers), samples),
+            "duplicated_streams": len(seeds) - len(set(seeds))}
+
+
+def _cached_estimate(*, workers: int, start_method: str | None, samples: int,
+                     memory: joblib.Memory) -> dict[str, float]:
+    cached_task = memory.cache(_seeded_darts)
     tasks = worker_tasks(samples, workers, entropy=CACHE_ENTROPY)
-    hits = joblib.Parallel(n_jobs=workers)(joblib.delayed(cached_task)(task) for task in tasks)
-    return estimate_from_hits(sum(hits), samples)
+    answers = joblib.Parallel(n_jobs=workers)(joblib.delayed(cached_task)(task) for task in tasks)
+    return _cache_answer(answers, samples)
+
+
+def _cached_without_index(*, workers: int, start_method: str | None, samples: int,
+                          memory: joblib.Memory) -> dict[str, float]:
+    cached_task = memory.cache(_darts_without_index)
+    share = samples // workers  # one share for all, as the book's, so that every call looks the same
+    answers = joblib.Parallel(n_jobs=workers)(joblib.delayed(cached_task)(share) for _ in range(workers))
+    return _cache_answer(answers, share * workers)
 
 
 def _clear_cache(*, memory: joblib.Memory, **_: Any) -> None:
     memory.clear(warn=False)
+
+
+def _fill_cache_without_index(*, memory: joblib.Memory, **kwargs: Any) -> None:
+    """Clear the cache and call once, as a program's earlier run would have: the timed call is the repeat."""
+    _clear_cache(memory=memory)
+    _cached_without_index(memory=memory, **kwargs)
+
+
+def _verify_cached(point: Point, answer: Mapping[str, float]) -> bool:
+    """The estimate lies within four standard errors of π, and no two workers threw the same darts."""
+    return answer["duplicated_streams"] == 0 and pi_is_close(answer["result"], point.params["samples"])
 
 
 PI_CACHE = Experiment(
@@ -248,12 +371,14 @@ PI_CACHE = Experiment(
     methods=(
         Method("cold", "first call (computed)", _cached_estimate, setup=_clear_cache),
         Method("warm", "second call (from cache)", _cached_estimate),
+        Method("no_index", "second call, no index argument (book's pitfall)", _cached_without_index,
+               known_wrong=True, setup=_fill_cache_without_index),
     ),
     params=("samples",),
     # cold then warm at each worker count (a stable sort keeps the method order):
     # the warm call must follow the cold call that filled the cache for its tasks
     points=lambda settings: sorted(grid_points(settings, ("samples",), PI_CACHE.methods), key=lambda p: p.workers),
-    verify=_verify_pi,
+    verify=_verify_cached,
     session=joblib_cache,
     shuffle_rounds=False,
     baseline="cold",

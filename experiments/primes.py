@@ -4,11 +4,12 @@ The prime test is the book's: divide by 2, then by every odd number up to √n. 
 is deliberately plain, so that the experiments compare ways of *distributing*
 the work, not ways of testing a number.
 
-Four experiments share this family:
+Five experiments share this family:
 
 ``primes_pool``
-    A serial loop against ``multiprocessing.Pool.map`` and
-    ``concurrent.futures.ProcessPoolExecutor.map`` over the worker grid.
+    A serial loop against ``multiprocessing.Pool.map``, ``Pool.imap``,
+    ``Pool.imap_unordered`` and ``concurrent.futures.ProcessPoolExecutor.map``
+    over the worker grid.
 ``primes_chunksize``
     ``Pool.map`` with the book's list of chunk sizes plus the pool's own default,
     on the numbers in order and shuffled.
@@ -16,11 +17,15 @@ Four experiments share this family:
     ``Pool.map`` with the work cut into 1 to ``max_chunks`` equal chunks.
 ``primes_queue``
     ``Process`` workers that read numbers from a job queue and write primes to a
-    result queue, stopped by poison pills (module :mod:`experiments.primes_queue`).
+    result queue, stopped by poison pills (module :mod:`experiments.workqueue`).
+``primes_cost``
+    What one test costs as the number grows: the book's graph of the time per
+    check against n, which is why chunks of larger numbers take longer.
 
 A range of numbers is named like ``1e8+1e5``: the 10^5 numbers from 10^8 on.
-Every answer (the number of primes found) is checked against an independent
-count from a segmented sieve of Eratosthenes.
+Every answer (the number of primes found, and their sum, so that a method that
+loses one prime and repeats another does not pass) is checked against an
+independent segmented sieve of Eratosthenes.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from typing import Any
 
 import numpy as np
 
-from experiments import workqueue
+from experiments import subinterpreters, workqueue
 from experiments.spec import Experiment, Method, Point, grid_points
 
 #: Names of number ranges: ``1e<a>+1e<b>`` is the 10^b numbers from 10^a on.
@@ -78,8 +83,8 @@ def candidates(first: int, count: int, *, shuffled: bool = False) -> list[int]:
 
 
 @functools.lru_cache(maxsize=64)
-def sieve_count(first: int, count: int) -> int:
-    """Number of primes in ``[first, first + count)``, by a segmented sieve of Eratosthenes.
+def sieve_primes(first: int, count: int) -> np.ndarray:
+    """The primes in ``[first, first + count)``, by a segmented sieve of Eratosthenes.
 
     Independent of :func:`is_prime`: it crosses out the multiples of every prime
     up to √(last number) in a boolean array covering the range.
@@ -97,12 +102,29 @@ def sieve_count(first: int, count: int) -> int:
         p = int(p)
         start = max(p * p, -(-first // p) * p)
         segment[start - first :: p] = False
-    return int(np.count_nonzero(segment))
+    return first + np.flatnonzero(segment)
+
+
+def sieve_count(first: int, count: int) -> int:
+    """Number of primes in ``[first, first + count)`` (:func:`sieve_primes`)."""
+    return int(sieve_primes(first, count).size)
+
+
+def sieve_sum(first: int, count: int) -> int:
+    """Sum of the primes in ``[first, first + count)`` (:func:`sieve_primes`), as an exact integer."""
+    return sum(int(p) for p in sieve_primes(first, count))
+
+
+def found_answer(primes: Iterable[int], **extra: int) -> dict[str, int]:
+    """A method's answer from the primes it found: how many (the result) and their sum."""
+    primes = list(primes)
+    return {"result": len(primes), "prime_sum": sum(primes), **extra}
 
 
 def verify_count(point: Point, answer: Mapping[str, Any]) -> bool:
-    """The method found exactly as many primes as the sieve."""
-    return answer["result"] == sieve_count(point.params["first"], point.params["count"])
+    """The method found exactly the sieve's primes: as many, with the same sum."""
+    first, count = point.params["first"], point.params["count"]
+    return answer["result"] == sieve_count(first, count) and answer["prime_sum"] == sieve_sum(first, count)
 
 
 # --- chunking ----------------------------------------------------------------------
@@ -130,34 +152,46 @@ def chunk_count(items: int, chunksize: int) -> int:
 # --- pools -------------------------------------------------------------------------
 
 
-def count_on_pool(numbers: Sequence[int], *, kind: str, workers: int, start_method: str | None,
-                  chunksize: int | None) -> int:
-    """Count the primes among ``numbers`` serially, with ``Pool.map`` or ``ProcessPoolExecutor.map``.
+def prime_or_none(n: int) -> int | None:
+    """``n`` if it is prime: what the workers send back, so that the parent knows which
+    numbers were prime even when the answers come back out of order."""
+    return n if is_prime(n) else None
+
+
+def primes_on_pool(numbers: Sequence[int], *, kind: str, workers: int, start_method: str | None,
+                   chunksize: int | None) -> list[int]:
+    """The primes among ``numbers``: serially, with ``Pool.map``, ``Pool.imap``,
+    ``Pool.imap_unordered`` or ``ProcessPoolExecutor.map``.
 
     The pool's start-up and shut-down are part of the work. ``chunksize`` None
     leaves ``Pool.map`` its default.
     """
     if kind == "serial":
-        return sum(map(is_prime, numbers))
-    context = multiprocessing.get_context(start_method)
-    if kind == "pool":
-        with context.Pool(workers) as pool:
-            return sum(pool.map(is_prime, numbers, chunksize=chunksize))
-    if kind == "executor":
+        answers = list(map(prime_or_none, numbers))
+    elif kind == "executor":
+        context = multiprocessing.get_context(start_method)
         with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as executor:
-            return sum(executor.map(is_prime, numbers, chunksize=chunksize or 1))
-    raise ValueError(f"unknown kind of pool: {kind!r}")
+            answers = list(executor.map(prime_or_none, numbers, chunksize=chunksize or 1))
+    elif kind in ("pool", "imap", "imap_unordered"):
+        with multiprocessing.get_context(start_method).Pool(workers) as pool:
+            if kind == "pool":
+                answers = pool.map(prime_or_none, numbers, chunksize=chunksize)
+            else:  # the iterators have no default chunk size of their own but 1
+                answers = list(getattr(pool, kind)(prime_or_none, numbers, chunksize=chunksize or 1))
+    else:
+        raise ValueError(f"unknown kind of pool: {kind!r}")
+    return [n for n in answers if n is not None]
 
 
 def _pool_method(kind: str):
     def run(*, workers: int, start_method: str | None, first: int, count: int, **_: int) -> dict[str, int]:
         # Other parameters of an experiment (a queue's batch size) do not apply.
-        # Both pools get the chunk size Pool.map would pick: the executor's own
-        # default is 1, whose cost primes_chunksize shows separately.
+        # Every pool gets the chunk size Pool.map would pick: the default of the
+        # executor and of imap is 1, whose cost primes_chunksize shows separately.
         chunksize = pool_default_chunksize(count, workers)
-        found = count_on_pool(candidates(first, count), kind=kind, workers=workers, start_method=start_method,
-                              chunksize=None if kind == "pool" else chunksize)
-        return {"result": found, "chunksize_used": chunksize if kind != "serial" else count}
+        found = primes_on_pool(candidates(first, count), kind=kind, workers=workers, start_method=start_method,
+                               chunksize=None if kind == "pool" else chunksize)
+        return found_answer(found, chunksize_used=chunksize if kind != "serial" else count)
 
     run.__name__ = f"primes_{kind}"
     return run
@@ -168,6 +202,18 @@ def range_points(settings: Mapping[str, Any], methods: tuple[Method, ...]) -> li
     return grid_points({**settings, **number_range(settings["numbers"])}, ("first", "count"), methods)
 
 
+def _primes_subinterpreters(*, workers: int, start_method: str | None, first: int, count: int) -> dict[str, int]:
+    """The range's numbers dealt out in turn to one subinterpreter per worker
+    (:mod:`experiments.subinterpreters`), each testing its share with ``is_prime``.
+
+    Dealt out in turn, each worker gets as many numbers and as large ones as the
+    others, the balance that the pools' chunks give.
+    """
+    numbers = candidates(first, count)
+    flags = subinterpreters.map_in_interpreters(is_prime, [(n,) for n in numbers], workers=workers)
+    return found_answer((n for n, prime in zip(numbers, flags) if prime), chunksize_used=chunk_count(count, workers))
+
+
 PRIMES_POOL = Experiment(
     name="primes_pool",
     family="primes",
@@ -175,7 +221,12 @@ PRIMES_POOL = Experiment(
     methods=(
         Method("serial", "serial loop", _pool_method("serial"), parallel=False),
         Method("pool_map", "Pool.map", _pool_method("pool"), uses_start_method=True),
+        # the iterators under the job's start method only: what they add to map is
+        # the same under every start method, and the grid stays small
+        Method("pool_imap", "Pool.imap", _pool_method("imap")),
+        Method("pool_imap_unordered", "Pool.imap_unordered", _pool_method("imap_unordered")),
         Method("executor_map", "ProcessPoolExecutor.map", _pool_method("executor"), uses_start_method=True),
+        Method("subinterpreters", "subinterpreters", _primes_subinterpreters, unavailable=subinterpreters.unavailable),
     ),
     params=("first", "count"),
     points=lambda settings: range_points(settings, PRIMES_POOL.methods),
@@ -199,9 +250,9 @@ def _chunked_method(*, shuffled: bool, by_chunks: bool):
         else:
             requested = grain["chunksize"] or None
             chunksize = requested or pool_default_chunksize(count, workers)
-        found = count_on_pool(candidates(first, count, shuffled=shuffled), kind="pool", workers=workers,
-                              start_method=start_method, chunksize=requested)
-        return {"result": found, "chunksize_used": chunksize}
+        found = primes_on_pool(candidates(first, count, shuffled=shuffled), kind="pool", workers=workers,
+                               start_method=start_method, chunksize=requested)
+        return found_answer(found, chunksize_used=chunksize)
 
     run.__name__ = f"primes_{'chunks' if by_chunks else 'chunksize'}_{'shuffled' if shuffled else 'ordered'}"
     return run
@@ -243,11 +294,6 @@ PRIMES_CHUNKS = _sweep_experiment("primes_chunks", "Numbers of chunks for Pool.m
 # --- queues of work ----------------------------------------------------------------
 
 
-def prime_or_none(n: int) -> int | None:
-    """``n`` if it is prime (a queue worker sends only primes back)."""
-    return n if is_prime(n) else None
-
-
 def primes_in(batch: list[int]) -> list[int]:
     """The primes of a batch of numbers."""
     return [n for n in batch if is_prime(n)]
@@ -277,8 +323,8 @@ def _queue_method(*, kind: str = "pipe", odd_only: bool = False, asynchronous: b
             primes_in if batched else prime_or_none, jobs, workers=workers, start_method=start_method, kind=kind,
             asynchronous=asynchronous, maxsize=FEEDER_QUEUE_PER_WORKER * workers if asynchronous else 0,
         )
-        primes = sum(map(len, found)) if batched else len(found)
-        return {"result": primes, "queue_items": len(jobs)}
+        primes = [n for batch in found for n in batch] if batched else found
+        return found_answer(primes, queue_items=len(jobs))
 
     run.__name__ = f"primes_queue_{kind}{'_odd' if odd_only else ''}{'_async' if asynchronous else ''}"
     return run
@@ -304,4 +350,73 @@ PRIMES_QUEUE = Experiment(
     baseline="serial",
 )
 
-EXPERIMENTS = (PRIMES_POOL, PRIMES_CHUNKSIZE, PRIMES_CHUNKS, PRIMES_QUEUE)
+# --- what one test costs as n grows ------------------------------------------------
+
+
+def next_primes(first: int, how_many: int) -> list[int]:
+    """The ``how_many`` smallest primes at or above ``first``, by :func:`is_prime`."""
+    found, n = [], first
+    while len(found) < how_many:
+        if is_prime(n):
+            found.append(n)
+        n += 1
+    return found
+
+
+#: The primes each point tests, found by the untimed setup.
+_PRIMES_TO_TEST: dict[tuple[int, int], list[int]] = {}
+
+
+def _find_primes(*, first: int, checks: int, **_: Any) -> None:
+    """The method's setup: find the primes to test once, before the clock starts."""
+    _PRIMES_TO_TEST.setdefault((first, checks), next_primes(first, checks))
+
+
+def _test_primes(*, workers: int, start_method: str | None, first: int, checks: int) -> dict[str, int]:
+    """Test ``checks`` primes from ``first`` on: the worst case, every odd divisor up to √n tried.
+
+    Only the tests are timed: the primes were found by :func:`_find_primes`.
+    """
+    numbers = _PRIMES_TO_TEST[(first, checks)]
+    return found_answer(n for n in numbers if is_prime(n))
+
+
+def _test_consecutive(*, workers: int, start_method: str | None, first: int, checks: int) -> dict[str, int]:
+    """Test ``checks`` consecutive numbers from ``first`` on: what a chunk of them costs on average."""
+    return found_answer(n for n in range(first, first + checks) if is_prime(n))
+
+
+def _verify_cost(point: Point, answer: Mapping[str, Any]) -> bool:
+    """Every number tested got the right verdict: the primes' count and sum match the sieve's (or the next primes')."""
+    first, checks = point.params["first"], point.params["checks"]
+    if point.method == "primes":
+        # independent of is_prime: the sieve over the span that holds the next `checks` primes
+        expected = _PRIMES_TO_TEST.get((first, checks)) or next_primes(first, checks)
+        span = expected[-1] + 1 - first
+        return (answer["result"] == checks == sieve_count(first, span)
+                and answer["prime_sum"] == sieve_sum(first, span))
+    return answer["result"] == sieve_count(first, checks) and answer["prime_sum"] == sieve_sum(first, checks)
+
+
+def _cost_points(settings: Mapping[str, Any]) -> list[Point]:
+    """Both methods from 10^k on, for every k of ``settings["magnitudes"]``."""
+    points = []
+    for magnitude in settings["magnitudes"]:
+        points += grid_points({**settings, "first": 10 ** magnitude}, ("first", "checks"), PRIMES_COST.methods)
+    return points
+
+
+PRIMES_COST = Experiment(
+    name="primes_cost",
+    family="primes",
+    title="What testing a number costs as it grows",
+    methods=(
+        Method("primes", "primes (every divisor tried)", _test_primes, parallel=False, setup=_find_primes),
+        Method("consecutive", "consecutive numbers", _test_consecutive, parallel=False),
+    ),
+    params=("first", "checks"),
+    points=_cost_points,
+    verify=_verify_cost,
+)
+
+EXPERIMENTS = (PRIMES_POOL, PRIMES_CHUNKSIZE, PRIMES_CHUNKS, PRIMES_QUEUE, PRIMES_COST)

@@ -12,7 +12,9 @@ Two experiments:
     cell holds the id of one of the workers, and every worker wrote.
 ``random_fill``
     A shared-memory array filled with random numbers, by one process or by
-    workers that each fill their rows from their own generator.
+    workers that each fill their rows from their own generator. Besides the
+    whole trial (making the segment, marking it, the checks, the unlink), each
+    trial records ``fill_seconds``, the fill alone, which is what the book timed.
 
 The workers reach the shared array through arguments (the shared object itself,
 or the segment's name), never through globals inherited by fork, so every
@@ -30,6 +32,7 @@ import multiprocessing
 import os
 import pickle
 import shutil
+import time
 from collections.abc import Callable, Iterator, Mapping
 from multiprocessing import shared_memory
 from typing import Any, TypeVar
@@ -168,10 +171,22 @@ def writers_answer(array: np.ndarray, pids: list[int]) -> dict[str, int]:
     }
 
 
-def random_answer(array: np.ndarray) -> dict[str, float]:
-    """Mean of the filled array, and how many cells still hold the fill value."""
+def random_answer(array: np.ndarray, spans: list[tuple[float, float]],
+                  firsts: list[float]) -> dict[str, float]:
+    """Mean of the filled array, how many cells still hold the fill value, the fill's time
+    (first start to last end of the ``spans`` of the fills) and how many streams repeat another.
+
+    A stream that repeats another (workers given the same seed) would still fill every
+    cell with a mean of ½: the first number of each worker's rows (``firsts``) tells it.
+    """
     unwritten = sum(int(np.count_nonzero(piece == FILL_VALUE)) for piece in _slices(array))
-    return {"result": float(array.mean()), "unwritten_cells": unwritten, "array_bytes": int(array.nbytes)}
+    return {
+        "result": float(array.mean()),
+        "unwritten_cells": unwritten,
+        "array_bytes": int(array.nbytes),
+        "fill_seconds": max(end for _, end in spans) - min(start for start, _ in spans),
+        "duplicated_streams": len(firsts) - len(set(firsts)),
+    }
 
 
 # --- numpy_sharing -------------------------------------------------------------------------------
@@ -227,8 +242,9 @@ def _copied(*, workers: int, start_method: str | None, rows: int, columns: int, 
 
 
 def _verify_writers(point: Point, answer: Mapping[str, int]) -> bool:
-    """Every cell holds a worker's process id, and every worker wrote."""
-    return answer["unwritten_cells"] == 0 and answer["result"] == point.workers
+    """Every cell holds a worker's process id, and every worker given rows wrote."""
+    # with fewer rows than workers, the workers beyond the rows are given none
+    return answer["unwritten_cells"] == 0 and answer["result"] == min(point.workers, point.params["rows"])
 
 
 def shape_points(settings: Mapping[str, Any], params: tuple[str, ...], methods: tuple[Method, ...]) -> list[Point]:
@@ -259,12 +275,16 @@ NUMPY_SHARING = Experiment(
 # --- random_fill ---------------------------------------------------------------------------------
 
 
-def _fill_rows(handle: str, shape: tuple[int, int], start: int, stop: int, seed: np.random.SeedSequence, *, report) -> None:
-    def fill(view: np.ndarray) -> None:
-        np.random.default_rng(seed).random(out=view[start:stop])
+def timed_fill(rows: np.ndarray, seed: np.random.SeedSequence) -> tuple[float, float]:
+    """Fill ``rows`` from a generator of their own; the fill's start and end (``perf_counter``,
+    system-wide on Linux, so the spans of several processes compare)."""
+    started = time.perf_counter()
+    np.random.default_rng(seed).random(out=rows)
+    return started, time.perf_counter()
 
-    on_view("shared_memory", handle, shape, fill)
-    report(os.getpid())
+
+def _fill_rows(handle: str, shape: tuple[int, int], start: int, stop: int, seed: np.random.SeedSequence, *, report) -> None:
+    report(on_view("shared_memory", handle, shape, lambda view: timed_fill(view[start:stop], seed)))
 
 
 def _fill_method(*, parallel: bool):
@@ -281,13 +301,15 @@ def _fill_method(*, parallel: bool):
 
         def fill(view: np.ndarray, name: str) -> dict[str, float]:
             view[:] = FILL_VALUE
+            blocks = row_blocks(rows, workers) if parallel else [(0, rows)]
             if parallel:
-                blocks = row_blocks(rows, workers)
-                run_workers(_fill_rows, [(name, shape, *block, seed) for block, seed in zip(blocks, seeds)],
-                            start_method=start_method)
+                spans = run_workers(_fill_rows, [(name, shape, *block, seed) for block, seed in zip(blocks, seeds)],
+                                    start_method=start_method)
             else:
-                np.random.default_rng(seeds[0]).random(out=view)
-            return random_answer(view)
+                spans = [timed_fill(view, seeds[0])]
+            # a worker given no rows (fewer rows than workers) drew nothing to compare
+            firsts = [float(view[start, 0]) for start, stop in blocks if stop > start]
+            return random_answer(view, spans, firsts)
 
         with shared_buffer("shared_memory", shape, start_method) as name:
             return on_view("shared_memory", name, shape, lambda view: fill(view, name))
@@ -297,10 +319,11 @@ def _fill_method(*, parallel: bool):
 
 
 def _verify_fill(point: Point, answer: Mapping[str, float]) -> bool:
-    """No cell is left unfilled, and the mean is ½ within four standard errors."""
+    """No cell is left unfilled, no worker's stream repeats another's, and the mean is ½ within six standard errors."""
     cells = point.params["rows"] * point.params["columns"]
     tolerance = TOLERANCE_STANDARD_ERRORS * math.sqrt(1 / 12 / cells)  # a uniform [0, 1) has variance 1/12
-    return answer["unwritten_cells"] == 0 and abs(answer["result"] - 0.5) <= tolerance
+    return (answer["unwritten_cells"] == 0 and answer["duplicated_streams"] == 0
+            and abs(answer["result"] - 0.5) <= tolerance)
 
 
 RANDOM_FILL = Experiment(

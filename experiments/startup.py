@@ -4,7 +4,9 @@ task and shut the pool down, under fork, spawn and forkserver.
 ``fork`` copies the parent process; ``spawn`` starts a fresh interpreter that
 imports the modules it needs; ``forkserver`` forks workers from a small server
 process started once (its first start is part of the first trial of each
-round's order, which the warm-up round absorbs).
+round's order, which the warm-up round absorbs). ``subinterpreters`` starts no
+process: it creates an interpreter per worker in this one (where the Python
+has an interpreters module, see :mod:`experiments.subinterpreters`).
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import multiprocessing
 import os
 from typing import Any
 
+from experiments import subinterpreters
 from experiments.spec import Experiment, Method, Point, grid_points
 
 
@@ -31,6 +34,16 @@ def _start_pool(context: str):
     return run
 
 
+def _start_subinterpreters(*, workers: int, start_method: str | None = None) -> int:
+    """The same for a subinterpreter per worker: create each, give it one task, destroy it.
+
+    The answer counts the distinct interpreters that ran a task, 0 if this
+    (the main) interpreter ran one, as the pools' count worker processes.
+    """
+    ids = set(subinterpreters.map_in_interpreters(subinterpreters.interpreter_id, [()] * workers, workers=workers))
+    return 0 if subinterpreters.interpreter_id() in ids else len(ids)
+
+
 def _verify_started(point: Point, answer: Any) -> bool:
     """Every task ran in one of the pool's worker processes, none in the parent."""
     return 1 <= answer <= point.workers
@@ -43,7 +56,7 @@ POOL_STARTUP = Experiment(
     methods=tuple(
         Method(name, name, _start_pool(name)) for name in multiprocessing.get_all_start_methods()
         if name in ("fork", "spawn", "forkserver")
-    ),
+    ) + (Method("subinterpreters", "subinterpreters", _start_subinterpreters, unavailable=subinterpreters.unavailable),),
     params=(),
     points=lambda settings: grid_points(settings, (), POOL_STARTUP.methods),
     verify=_verify_started,

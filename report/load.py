@@ -72,6 +72,8 @@ EXTRA_COLUMNS = {
     "duplicated_draws": "draws that repeat another draw of the same trial (seeding)",
     "first": "first candidate number of the range (primes experiments)",
     "count": "how many consecutive numbers are tested, from first on (primes experiments)",
+    "checks": "how many numbers each trial tests, from first on: primes, or consecutive numbers (primes_cost)",
+    "prime_sum": "sum of the primes found, checked with their count against the sieve's (primes experiments)",
     "chunksize": "chunk size given to Pool.map; 0 means none, so Pool.map picks its default (primes_chunksize)",
     "chunks": "number of equal chunks the numbers are cut into (primes_chunks)",
     "batch_size": "numbers per queue item in the batched queue variant (primes_queue)",
@@ -82,6 +84,8 @@ EXTRA_COLUMNS = {
     "hold_seconds": "seconds the workers keep their memory after writing, for the sampler (numpy_sharing)",
     "array_bytes": "size of the array (bytes) (numpy_sharing, random_fill)",
     "unwritten_cells": "cells that do not hold what the workers wrote: a worker's id, or a random number (numpy_sharing, random_fill)",
+    "fill_seconds": "from the first fill's start to the last one's end, the fill alone, as the book timed it (s) (random_fill)",
+    "duplicated_streams": "workers whose random stream repeats another's: the same first number (random_fill), the same seed (pi_cache)",
     "increments": "increments each worker adds to the counter (file_counter, value_counter)",
     "lost_updates": "expected count minus the final count; negative when a file counter ran ahead (file_counter, value_counter)",
     "count_seconds": "from the first worker's start of counting to the last one's end, without process start-up (s) (file_counter, value_counter)",
@@ -93,6 +97,7 @@ EXTRA_COLUMNS = {
     "candidates": "candidate factors tried, all workers together (ipc_flags, ipc_contexts)",
     "stop_latency": "from a worker finding a factor to the last worker stopping (s); empty without a pool or a factor (ipc_flags, ipc_contexts)",
     "stopped_early": "1 if every worker stopped before the end of its range, 0 if one searched on; empty as stop_latency (ipc_flags, ipc_contexts)",
+    "pool_start_seconds": "starting the pool and its flag's store, part of the trial's time (s); empty without a pool (ipc_flags, ipc_contexts)",
 }
 
 
@@ -132,7 +137,8 @@ RAW_RULES = {
     "correct": Rule("boolean"), "error": Rule("text", empty=True),
     "started_at": Rule("number", above=0), "ended_at": Rule("number", above=0),
     **{column: MAYBE_COUNT for column in EXTRA_COLUMNS},
-    "hold_seconds": MAYBE_SECONDS, "count_seconds": MAYBE_SECONDS, "stop_latency": MAYBE_SECONDS,
+    "hold_seconds": MAYBE_SECONDS, "count_seconds": MAYBE_SECONDS, "fill_seconds": MAYBE_SECONDS,
+    "stop_latency": MAYBE_SECONDS, "pool_start_seconds": MAYBE_SECONDS,
     "lost_updates": Rule("integer", empty=True), "stopped_early": Rule("integer", 0, maximum=1, empty=True),
     "context": Rule("name", empty=True),
 }

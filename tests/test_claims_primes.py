@@ -32,7 +32,7 @@ def trials(experiment: str, points: list[tuple[str, int, dict, float]], **fixed)
 
 
 def verdicts(*tables: pd.DataFrame) -> dict[str, str]:
-    claims = evaluate_claims(pd.concat(tables, ignore_index=True), MACHINE, AnalysisSettings(bootstrap_resamples=300))
+    claims = evaluate_claims(pd.concat(tables, ignore_index=True), MACHINE, AnalysisSettings())
     return dict(zip(claims["claim"], claims["verdict"]))
 
 
@@ -48,11 +48,20 @@ def queue_trials(times: dict[tuple[str, int], float]) -> pd.DataFrame:
     return trials("primes_queue", [(method, w, {}, t) for (method, w), t in times.items()], batch_size=1000)
 
 
+def cost_trials(power: float) -> pd.DataFrame:
+    """Prime tests from 10^4 and 10^8 on whose time grows as n to ``power``."""
+    return trials("primes_cost", [("primes", 1, {"first": 10**k}, 1e-3 * (10**k / 10**4) ** power) for k in (4, 8)],
+                  checks=100)
+
+
 BOOK_LIKE = (
-    chunksize_trials({1: 3.0, 10: 1.2, 100: 1.0, 1000: 1.0, 10000: 2.0, 0: 1.02}),
-    chunks_trials({1: 2.0, 2: 1.0, 3: 1.35, 4: 1.02}),
-    queue_trials({("serial", 1): 1.0, ("manager_queue", 1): 5.0, ("manager_queue", 2): 4.0, ("queue", 1): 2.0,
-                  ("queue", 2): 1.8, ("queue_batched", 1): 1.05, ("queue_batched", 2): 0.6}),
+    # 5,000: the largest chunk size that still gives each of 2 workers a chunk of the 10,000 numbers
+    chunksize_trials({1: 3.0, 10: 1.2, 100: 1.0, 1000: 1.0, 5000: 2.0, 0: 1.02}),
+    chunks_trials({1: 2.0, 2: 1.0, 3: 1.35, 4: 1.02, 5: 1.3}),
+    queue_trials({("serial", 1): 1.0, ("manager_queue", 1): 4.0, ("manager_queue", 2): 5.0,
+                  ("manager_queue_odd", 2): 2.5, ("queue", 1): 2.0, ("queue", 2): 1.8, ("queue_batched", 1): 1.05,
+                  ("queue_batched", 2): 0.6}),
+    cost_trials(0.5),
 )
 
 
@@ -65,11 +74,15 @@ def test_a_run_shaped_like_the_book_reproduces_every_claim():
 def test_a_run_against_the_book_contradicts_every_claim():
     result = verdicts(
         # one number per task costs little, big chunks balance, the default is poor
-        chunksize_trials({1: 1.1, 10: 1.0, 1000: 1.05, 10000: 1.0, 0: 1.5}),
-        # an uneven split is faster than an even one
-        chunks_trials({1: 2.0, 2: 1.3, 3: 1.0}),
-        # queues of single numbers beat the serial loop, batches do not
-        queue_trials({("serial", 1): 1.0, ("manager_queue", 2): 0.7, ("queue", 2): 0.6, ("queue_batched", 2): 1.3}),
+        chunksize_trials({1: 1.1, 10: 1.0, 1000: 1.05, 5000: 1.0, 0: 1.5}),
+        # an uneven split is faster than an even one, at the first tooth and the second
+        chunks_trials({1: 2.0, 2: 1.3, 3: 1.0, 4: 1.2, 5: 1.0}),
+        # queues of single numbers beat the serial loop and speed up with workers, batches do not,
+        # and sending half the numbers saves little
+        queue_trials({("serial", 1): 1.0, ("manager_queue", 1): 0.9, ("manager_queue", 2): 0.7,
+                      ("manager_queue_odd", 2): 0.65, ("queue", 2): 0.6, ("queue_batched", 2): 1.3}),
+        # a test whose cost grows far slower than √n
+        cost_trials(0.25),
     )
     for claim in PRIMES_CLAIMS:
         assert result[claim.id] == NOT_REPRODUCED, claim.id
@@ -90,6 +103,14 @@ def test_claims_without_their_experiment_are_not_run():
 @pytest.mark.parametrize("claim, table", [
     # the largest chunk size, 100, is below Pool.map's default for 10,000 numbers on 2 workers (1,250)
     ("large-chunks-unbalanced", chunksize_trials({1: 3.0, 10: 1.2, 100: 1.0, 0: 1.0})),
+    # 10,000 and 50,000 are one chunk of the 10,000 numbers: a worker idles by construction
+    ("large-chunks-unbalanced", chunksize_trials({1: 3.0, 100: 1.0, 10000: 2.0, 50000: 2.0, 0: 1.0})),
+    # no point twice the workers and one beyond
+    ("sawtooth-repeats", chunks_trials({1: 2.0, 2: 1.0, 3: 1.3})),
+    # the Manager queue at one worker count only
+    ("queue-cost-rises-with-workers", queue_trials({("serial", 1): 1.0, ("manager_queue", 2): 2.0})),
+    # the prime tests at one magnitude only
+    ("prime-test-cost-grows", trials("primes_cost", [("primes", 1, {"first": 10**4}, 1e-3)], checks=100)),
     # no default chunk size measured
     ("default-chunksize-near-best", chunksize_trials({1: 3.0, 100: 1.0, 10000: 2.0})),
     # no point one chunk beyond the workers
@@ -113,5 +134,5 @@ def test_primes_claims_are_registered_with_existing_sections_and_figures():
     names = {spec.name for spec in FIGURES}
     for claim in PRIMES_CLAIMS:
         assert claim in CLAIMS
-        assert claim.section in {"primes_pool", "primes_chunksize", "primes_chunks", "primes_queue"}
-        assert claim.figure in names
+        assert claim.section in {"primes_pool", "primes_chunksize", "primes_chunks", "primes_queue", "primes_cost"}
+        assert claim.figure is None or claim.figure in names

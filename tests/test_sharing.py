@@ -10,15 +10,22 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psutil
 import pytest
 
 from conftest import REPO
 from experiments import sharing, workers
-from experiments.harness import time_trial
+from experiments.harness import TrialContext, time_trial
 from experiments.spec import Point
 
 START_METHODS = [m for m in ("fork", "spawn", "forkserver") if m in multiprocessing.get_all_start_methods()]
 SMALL = {"rows": 60, "columns": 500}
+
+
+def _fork_context() -> TrialContext:
+    """A job's trial context under fork, sparing the processes already there (a forkserver of earlier tests)."""
+    spare = tuple(child.pid for child in psutil.Process().children(recursive=True))
+    return TrialContext(start_method="fork", memory_interval=None, spare=spare)
 CASES = [(sharing.NUMPY_SHARING, method.name, {**SMALL, "hold_seconds": 0.0}) for method in sharing.NUMPY_SHARING.methods]
 CASES += [(sharing.RANDOM_FILL, method.name, SMALL) for method in sharing.RANDOM_FILL.methods]
 
@@ -54,6 +61,39 @@ def test_every_method_passes_its_checks_under_every_start_method(experiment, met
     assert answer["array_bytes"] == SMALL["rows"] * SMALL["columns"] * 8
     if experiment is sharing.NUMPY_SHARING:
         assert answer["result"] == workers_  # distinct writers
+    else:
+        assert answer["duplicated_streams"] == 0
+        assert answer["fill_seconds"] > 0
+
+
+@pytest.mark.parametrize("method", [m.name for m in sharing.NUMPY_SHARING.methods])
+def test_fewer_rows_than_workers_is_a_correct_run(method):
+    params = {"rows": 2, "columns": 50, "hold_seconds": 0.0}
+    answer = sharing.NUMPY_SHARING.method(method).run(workers=3, start_method="fork", **params)
+    assert answer["result"] == 2  # the third worker was given no rows
+    assert sharing.NUMPY_SHARING.verify(Point(method, 3, params), answer), answer
+
+
+def test_the_fill_check_rejects_workers_that_repeat_one_stream(monkeypatch):
+    seed = sharing.np.random.SeedSequence(7)
+
+    class OneSeed:
+        """Hands every worker the same seed: all cells filled, mean ½, but one stream three times."""
+
+        def spawn(self, n):
+            return [seed] * n
+
+    monkeypatch.setattr(sharing.np.random, "SeedSequence", OneSeed)
+    answer = sharing.RANDOM_FILL.method("processes").run(workers=3, start_method="fork", **SMALL)
+    assert answer["unwritten_cells"] == 0
+    assert answer["duplicated_streams"] == 2
+    assert not sharing.RANDOM_FILL.verify(Point("processes", 3, SMALL), answer)
+
+
+def test_fill_time_spans_the_fills_alone():
+    answer = sharing.random_answer(sharing.np.full((2, 2), 0.5), [(1.0, 2.0), (1.5, 3.0)], [0.1, 0.2])
+    assert answer["fill_seconds"] == 2.0
+    assert answer["duplicated_streams"] == 0
 
 
 def test_checks_reject_a_missing_writer_and_unwritten_cells():
@@ -69,13 +109,16 @@ def test_checks_reject_a_missing_writer_and_unwritten_cells():
 #: process that has loaded the whole test suite, workers would carry its weight.
 MEMORY_SCRIPT = """
 import json, sys
-from experiments.harness import time_trial
+from experiments.harness import TrialContext, time_trial
+from experiments.sampler import Sampler
 from experiments.sharing import NUMPY_SHARING
 from experiments.spec import Point
 rows = {}
-for method in ("shared_memory", "rawarray", "copied"):
-    point = Point(method, 3, {"rows": 1500, "columns": 10000, "hold_seconds": 0.25})
-    rows[method] = time_trial(NUMPY_SHARING, point, start_method="fork", resources={}, memory_interval=0.02)
+with Sampler() as sampler:
+    context = TrialContext(start_method="fork", sampler=sampler, memory_interval=0.02)
+    for method in ("shared_memory", "rawarray", "copied"):
+        point = Point(method, 3, {"rows": 1500, "columns": 10000, "hold_seconds": 0.25})
+        rows[method], _ = time_trial(NUMPY_SHARING, point, context)
 json.dump(rows, sys.stdout)
 """
 
@@ -103,7 +146,7 @@ def _attach_and_raise(kind, handle, shape, start, stop, *, report):
 def test_nothing_is_left_in_dev_shm_when_a_worker_raises(method, monkeypatch, created_segments):
     monkeypatch.setattr(sharing, "_write_pid_shared", _attach_and_raise)  # fork: the children see the patch
     point = Point(method, 2, {**SMALL, "hold_seconds": 0.0})
-    row = time_trial(sharing.NUMPY_SHARING, point, start_method="fork", resources={}, memory_interval=None)
+    row, _ = time_trial(sharing.NUMPY_SHARING, point, _fork_context())
     assert not row["correct"]
     assert "WorkerFailed: worker" in row["error"] and "fails on purpose" in row["error"]
     assert len(created_segments) == (method == "shared_memory")
@@ -131,7 +174,7 @@ def test_a_worker_that_never_reports_fails_after_the_timeout():
 
 def test_an_array_too_large_for_memory_fails_its_trial_at_once_with_the_numbers():
     point = Point("copied", 2, {"rows": 1_000_000, "columns": 1_000_000, "hold_seconds": 0.0})  # 8 TB
-    row = time_trial(sharing.NUMPY_SHARING, point, start_method="fork", resources={}, memory_interval=None)
+    row, _ = time_trial(sharing.NUMPY_SHARING, point, _fork_context())
     assert not row["correct"]
     assert row["error"].startswith("ArrayTooLarge: a 1,000,000 × 1,000,000 float64 array (8000.00 GB) does not fit")
     assert "7 × 8000.00 GB = 56000.00 GB" in row["error"] and "is available" in row["error"]

@@ -23,6 +23,10 @@ CHUNK_TABLES = {
 #: The book's queue series, named as our methods (its queues are Manager().Queue).
 QUEUE_SERIES = {"queue": "manager_queue", "queue_less_work_odd_only": "manager_queue_odd"}
 
+#: The book's second chunk-size sweep (the powers of two from 1 to 64, numbers in order, the same
+#: machine and numbers): its sizes that the first sweep lacks join our ``ordered`` rows.
+SECOND_SWEEP = "primes_pool_plot_chunksize_type2"
+
 COLUMNS = ["source", "experiment", "method", "workers", "chunksize", "chunks", "chunksize_used", "count",
            "seconds", "relative"]
 
@@ -46,6 +50,23 @@ def _chunk_rows(data: dict, counts: dict) -> list[dict]:
             else:
                 rows += [{**common, "workers": table["nbr_processes"], "chunks": chunks, "seconds": s}
                          for chunks, s in zip(table["nbr_chunks"], table["seconds"], strict=True)]
+    return rows + _second_sweep_rows(data, counts, rows)
+
+
+def _second_sweep_rows(data: dict, counts: dict, first: list[dict]) -> list[dict]:
+    """The chunk sizes of the book's second sweep that its first did not measure, as ``ordered`` rows."""
+    rows = []
+    for key, table in data["primes_chunksize"].items():
+        edition, name = key.split("_", 1)
+        if name != SECOND_SWEEP:
+            continue
+        measured = {row["chunksize"] for row in first if row["source"] == edition and row["method"] == "ordered"
+                    and row["experiment"] == "primes_chunksize"}
+        workers = round(counts["primes_chunksize"] / (4 * table["default_chunksize"]))
+        rows += [{"source": edition, "experiment": "primes_chunksize", "method": "ordered",
+                  "count": counts["primes_chunksize"], "workers": workers, "chunksize": size, "chunksize_used": size,
+                  "seconds": seconds}
+                 for size, seconds in zip(table["chunksizes"], table["seconds"]) if size not in measured]
     return rows
 
 

@@ -27,7 +27,14 @@ EDITION = "ed2"
 NAIVE_EDITION = "ed1"
 
 #: Methods that share a stop flag, in the order the report lists them.
-FLAG_METHODS = ("manager", "redis", "rawvalue", "mmap", "mmap_lookahead", "mmap_redux", "event", "shared_memory")
+FLAG_METHODS = ("manager", "redis", "rawvalue", "mmap", "mmap_lookahead", "mmap_redux", "mmap_redux_local", "event",
+                "shared_memory")
+
+#: The redux loops: the claim that redux is fastest compares them with the other flag methods, not each other.
+REDUX = ("mmap_redux", "mmap_redux_local")
+
+#: Below this many seconds a check counts as instant (the book's serial pre-check took 1–2 µs).
+INSTANT_SECONDS = 1e-3
 MEMORY_FLAGS = ("rawvalue", "mmap")
 
 #: How the times of several methods make one: ``np.maximum`` (the slower) or ``np.minimum`` (the faster).
@@ -44,18 +51,24 @@ def _workers(m: Measurements, methods: Sequence[str]) -> int:
     return below_cores[-1] if below_cores else several[0]
 
 
-def large_factor_numbers(m: Measurements) -> list[int]:
-    """The ``ipc_flags`` non-primes whose factors are all beyond the serial pass (the book's "large factors")."""
+def numbers_in_role(m: Measurements, role: str) -> list[int]:
+    """The ``ipc_flags`` numbers whose role (see :func:`report.book.ipc.number_roles`) starts with ``role``."""
     frame = m.trials[m.trials["experiment"] == "ipc_flags"]
+    if frame.empty or "number" not in frame:
+        raise MissingPoint("ipc_flags was not measured")
     numbers = []
     for number, rows in frame.groupby("number"):
         prime = is_prime(int(number))
         numbers.append((int(number), prime, None if prime else float(rows["factor"].min())))
-    roles = number_roles(numbers)
-    large = sorted(n for n, role in roles.items() if role.startswith("large factors"))
-    if not large:
-        raise MissingPoint("ipc_flags measured no non-prime whose factors are beyond the serial pass")
-    return large
+    chosen = sorted(n for n, name in number_roles(numbers).items() if name.startswith(role))
+    if not chosen:
+        raise MissingPoint(f"ipc_flags measured no number in the role {role!r}")
+    return chosen
+
+
+def large_factor_numbers(m: Measurements) -> list[int]:
+    """The ``ipc_flags`` non-primes whose factors are all beyond the serial pass (the book's "large factors")."""
+    return numbers_in_role(m, "large factors")
 
 
 def _per_round(m: Measurements, workers: int, number: int, methods: Sequence[str], pick: Pick,
@@ -80,15 +93,16 @@ def _per_round(m: Measurements, workers: int, number: int, methods: Sequence[str
 
 
 def _ratio(m: Measurements, numerators: Sequence[str], denominators: Sequence[str], pick_numerator: Pick = np.maximum,
-           pick_denominator: Pick = np.maximum, every_denominator: bool = True) -> tuple[float, float, float, int, int]:
-    """Geometric mean over the large-factor numbers of numerator time / denominator time, per round,
+           pick_denominator: Pick = np.maximum, every_denominator: bool = True,
+           role: str = "large factors") -> tuple[float, float, float, int, int]:
+    """Geometric mean over the numbers of ``role`` of numerator time / denominator time, per round,
     and the median over rounds with its interval (the rounds pair every method and number).
 
     ``pick_*`` reduce several methods' times to one (the slower, the faster); with ``every_denominator=False``
     the denominator is over those of its methods that were timed at each point.
     """
     workers = _workers(m, (*numerators, *denominators) if every_denominator else numerators)
-    numbers = large_factor_numbers(m)
+    numbers = numbers_in_role(m, role)
     logs = pd.concat([np.log(_per_round(m, workers, number, numerators, pick_numerator)
                              / _per_round(m, workers, number, denominators, pick_denominator, every_denominator))
                       for number in numbers], axis=1).dropna()
@@ -104,10 +118,10 @@ def _where(workers: int, count: int) -> str:
 
 
 def book_ratio(source: str, numerators: Sequence[str], denominators: Sequence[str], pick_numerator: Pick = np.maximum,
-               pick_denominator: Pick = np.maximum) -> float:
-    """The same geometric mean of ratios over the book's two non-primes with large factors."""
+               pick_denominator: Pick = np.maximum, role: str = "large factors") -> float:
+    """The same geometric mean of ratios over the book's numbers of ``role`` (its two non-primes with large factors)."""
     book = load_book()
-    book = book[(book["source"] == source) & book["role"].str.startswith("large factors")]
+    book = book[(book["source"] == source) & book["role"].str.startswith(role)]
     seconds = book.pivot_table(index="role", columns="method", values="seconds")
     top = pick_numerator.reduce(seconds[list(numerators)].to_numpy(), axis=1)
     bottom = pick_denominator.reduce(seconds[list(denominators)].to_numpy(), axis=1)
@@ -143,7 +157,7 @@ def memory_flags_beat_redis(m: Measurements) -> Evidence:
 
 def redux_is_the_fastest_flag(m: Measurements) -> Evidence:
     timed = set(m.trials.loc[m.trials["experiment"] == "ipc_flags", "method"])
-    others = [method for method in FLAG_METHODS if method != "mmap_redux" and method in timed]
+    others = [method for method in FLAG_METHODS if method not in REDUX and method in timed]
     if not others:
         raise MissingPoint("ipc_flags timed no flag method beside mmap_redux")
     value, low, high, w, count = _ratio(m, ("mmap_redux",), others, pick_denominator=np.minimum, every_denominator=False)
@@ -154,6 +168,32 @@ def redux_is_the_fastest_flag(m: Measurements) -> Evidence:
                     "(below 1.05?)", value, low, high,
                     f"{book:.2f}× over the fastest of {len(book_others or ['mmap'])} with {_book_processes(EDITION)} "
                     f"processes ({EDITION})")
+
+
+def remote_flags_slow_a_prime(m: Measurements) -> Evidence:
+    """On a prime no flag is ever set: Manager and Redis flags only add their reads to a plain pool's work."""
+    value, low, high, w, count = _ratio(m, ("manager", "redis"), ("less_naive_pool",), pick_numerator=np.minimum,
+                                        role="prime")
+    book = book_ratio(EDITION, ("manager", "redis"), ("less_naive_pool",), pick_numerator=np.minimum, role="prime")
+    primes = "the prime" if count == 1 else f"the {count} primes"
+    return Evidence(above(1.0, value, low, high),
+                    f"the faster of Manager and Redis over the pool without a flag, {primes}, {w} workers (above 1?)",
+                    value, low, high, f"{book:.2f}× with {_book_processes(EDITION)} processes ({EDITION})")
+
+
+def precheck_makes_a_trivial_non_prime_instant(m: Measurements) -> Evidence:
+    """The less naive pool's time on the non-prime with a factor below the serial pass's cutoff."""
+    number = numbers_in_role(m, "small factor")[0]
+    w = m.workers("ipc_flags", "less_naive_pool")[-1]
+    times = m.times("ipc_flags", "less_naive_pool", w, number=number)
+    interval = median_interval(times.to_numpy(), m.settings.confidence)
+    book = load_book()
+    book = book[(book["source"] == EDITION) & (book["role"] == "small factor") & (book["method"] == "less_naive_pool")]
+    return Evidence(below(INSTANT_SECONDS, interval.value, interval.low, interval.high),
+                    f"median time of the pool with the serial pre-check on {number:,} (a factor below the cutoff), "
+                    f"{w} workers, in seconds (below {INSTANT_SECONDS * 1e3:g} ms?)",
+                    interval.value, interval.low, interval.high,
+                    f"{float(book['seconds'].iloc[0]) * 1e6:.0f} µs ({EDITION})")
 
 
 def a_flag_stops_the_pool_early(m: Measurements) -> Evidence:
@@ -197,6 +237,12 @@ CLAIMS = (
     Claim("mmap-redux-fastest", "ipc_flags", "ipc_flags",
           "The unrolled mmap loop, which reads the flag only between blocks of candidates, is the fastest flag method on "
           "non-primes.", redux_is_the_fastest_flag),
+    Claim("remote-flags-slow-primes", "ipc_flags", "ipc_flags",
+          "On a prime, where no worker ever sets the flag, Manager and Redis flags make the check slower than a pool "
+          "without a flag, since every read is a round trip to another process.", remote_flags_slow_a_prime),
+    Claim("precheck-instant", "ipc_flags", "ipc_flags",
+          "The cheap serial check of small factors before the pool makes a non-prime with a tiny factor instant: "
+          "no pool is started.", precheck_makes_a_trivial_non_prime_instant),
     Claim("flag-stops-early", "ipc_flags", "ipc_flags",
           "On a non-prime with large factors, a shared flag lets the other workers stop as soon as one finds a factor, "
           "which the naive pool cannot do.", a_flag_stops_the_pool_early),

@@ -11,14 +11,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from report.book.common import load_reference
+from report.book.locking import book_reference
 from report.claims.common import NOT_REPRODUCED, REPRODUCED, Claim, Evidence, Measurements, MissingPoint, above
 
+#: The unlocked method whose counts the book published (for file_counter, its reader that
+#: counts from 0 on an empty read is our ``no_lock_reset``).
 UNLOCKED = "no_lock"
+BOOK_UNLOCKED = {"value_counter": "no_lock", "file_counter": "no_lock_reset"}
+
+#: Methods that take no lock: their counts are not judged as locked ones.
+WITHOUT_LOCK = ("no_lock", "no_lock_reset", "one_process")
+
+#: The book's unlocked file counter lost 37–89% of its updates (ed1, ed2): a share
+#: above this, in every trial, reproduces that it loses most of them.
+MOST_LOST = 0.5
 
 
 def _book() -> dict:
-    return load_reference("locking")
+    return book_reference()
 
 
 def _counts(m: Measurements, experiment: str, method: str, workers: int) -> tuple[np.ndarray, np.ndarray]:
@@ -31,17 +41,26 @@ def _counts(m: Measurements, experiment: str, method: str, workers: int) -> tupl
     return rows["result"].to_numpy(dtype=float), rows["workers"].to_numpy(dtype=float) * rows["increments"].to_numpy(dtype=float)
 
 
-def _unlocked_goes_wrong(m: Measurements, experiment: str) -> Evidence:
-    """Share of the expected updates lost without a lock: median, and smallest to largest over the trials."""
-    w = m.workers(experiment, UNLOCKED)[-1]
-    final, expected = _counts(m, experiment, UNLOCKED, w)
-    lost = (expected - final) / expected
-    verdict = REPRODUCED if np.any(lost != 0) else NOT_REPRODUCED
+def _lost_shares(m: Measurements, experiment: str, method: str) -> tuple[int, np.ndarray]:
+    """At the most workers: the share of the expected updates each timed trial lost."""
+    w = m.workers(experiment, method)[-1]
+    final, expected = _counts(m, experiment, method, w)
+    return w, (expected - final) / expected
+
+
+def _published_losses(experiment: str) -> str:
     book = _book()
     total = book["workers"] * book["increments"]
-    published = "; ".join(f"{(total - numbers['final_count']) / total:.0%} lost ({edition})"
-                          for edition, methods in book[experiment].items()
-                          for method, numbers in methods.items() if method == UNLOCKED)
+    return "; ".join(f"{(total - numbers['final_count']) / total:.0%} lost ({edition})"
+                     for edition, methods in book[experiment].items()
+                     for method, numbers in methods.items() if method == UNLOCKED)
+
+
+def _unlocked_goes_wrong(m: Measurements, experiment: str) -> Evidence:
+    """Share of the expected updates lost without a lock: median, and smallest to largest over the trials."""
+    w, lost = _lost_shares(m, experiment, BOOK_UNLOCKED[experiment])
+    verdict = REPRODUCED if np.any(lost != 0) else NOT_REPRODUCED
+    published = _published_losses(experiment)
     return Evidence(verdict, f"share of the updates lost by {w} workers without a lock, median (smallest–largest) over "
                              f"{len(lost)} trials (off the count in any trial?)",
                     float(np.median(lost)), float(lost.min()), float(lost.max()), published)
@@ -50,7 +69,7 @@ def _unlocked_goes_wrong(m: Measurements, experiment: str) -> Evidence:
 def _locked_exact(m: Measurements, experiment: str) -> Evidence:
     """Share of the locked trials, over every locked method, that ended exactly at workers × increments."""
     frame = m.all_trials
-    methods = [method for method in frame.loc[frame["experiment"] == experiment, "method"].unique() if method != UNLOCKED]
+    methods = [method for method in frame.loc[frame["experiment"] == experiment, "method"].unique() if method not in WITHOUT_LOCK]
     exact, names = [], []
     for method in sorted(methods):
         w = m.workers(experiment, method)[-1]
@@ -94,6 +113,16 @@ def file_unlocked_goes_wrong(m: Measurements) -> Evidence:
     return _unlocked_goes_wrong(m, "file_counter")
 
 
+def book_file_counter_loses_most(m: Measurements) -> Evidence:
+    """The book's unlocked file counter (an empty read counts from 0) loses most of its updates."""
+    w, lost = _lost_shares(m, "file_counter", "no_lock_reset")
+    median, low, high = float(np.median(lost)), float(lost.min()), float(lost.max())
+    return Evidence(above(MOST_LOST, median, low, high),
+                    f"share of the updates lost by {w} workers with the book's unlocked reader, median "
+                    f"(smallest–largest) over {len(lost)} trials (above {MOST_LOST:.0%} in every trial?)",
+                    median, low, high, _published_losses("file_counter"))
+
+
 def value_locks_are_exact(m: Measurements) -> Evidence:
     return _locked_exact(m, "value_counter")
 
@@ -102,11 +131,17 @@ def file_locks_are_exact(m: Measurements) -> Evidence:
     return _locked_exact(m, "file_counter")
 
 
-def rawvalue_lock_is_not_slower(m: Measurements) -> Evidence:
-    w, (value, low, high) = _count_seconds_ratio(m, "value_counter", "get_lock", "rawvalue_lock")
-    return Evidence(above(0.9, value, low, high),
-                    f"counting time of Value with get_lock() over RawValue with a Lock, {w} workers (above 0.9×?)",
-                    value, low, high, _book_ratio("value_counter", "get_lock", "rawvalue_lock"))
+#: The book's Value with a separate Lock (ex2_lock.py) took about twice the time of a RawValue with
+#: a Lock (2.03× in ed2); a ratio above this counts as reproducing that magnitude.
+VALUE_LOCK_COST = 1.5
+
+
+def rawvalue_lock_is_faster(m: Measurements) -> Evidence:
+    w, (value, low, high) = _count_seconds_ratio(m, "value_counter", "value_lock", "rawvalue_lock")
+    return Evidence(above(VALUE_LOCK_COST, value, low, high),
+                    f"counting time of a Value with a separate Lock over a RawValue with one, {w} workers "
+                    f"(above {VALUE_LOCK_COST}×, the book's roughly 2×?)",
+                    value, low, high, _book_ratio("value_counter", "value_lock", "rawvalue_lock"))
 
 
 def redis_incr_is_far_slower(m: Measurements) -> Evidence:
@@ -132,6 +167,9 @@ CLAIMS = (
     Claim("unlocked-file-wrong", "file_counter", "lost_updates",
           "A counter in a file that workers read, increment and rewrite without a lock ends at the wrong count.",
           file_unlocked_goes_wrong),
+    Claim("unlocked-file-loses-most", "file_counter", "lost_updates",
+          "Without a lock, and counting on from 0 whenever it reads the file empty (as the book's worker does), the file counter loses most of its updates.",
+          book_file_counter_loses_most),
     Claim("locked-value-exact", "value_counter", "lost_updates",
           "A shared integer held under a lock for the whole increment ends exactly at the expected count.",
           value_locks_are_exact),
@@ -139,8 +177,8 @@ CLAIMS = (
           "A counter in a file ends exactly at the expected count when a file lock guards its increments.",
           file_locks_are_exact),
     Claim("rawvalue-lock-fast", "value_counter", "counter_time",
-          "A RawValue with a separate Lock counts at least as fast as a Value under its own get_lock(), since it takes one lock per increment instead of three.",
-          rawvalue_lock_is_not_slower),
+          "A RawValue with a separate Lock counts about twice as fast as a Value with a separate Lock (the book's pair), since the Value also locks each read and each write.",
+          rawvalue_lock_is_faster),
     Claim("redis-incr-slower", "value_counter", "counter_time",
           "Counting in shared memory under a lock is far faster than Redis INCR, which costs a round trip to the server per increment.",
           redis_incr_is_far_slower),

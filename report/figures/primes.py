@@ -106,6 +106,32 @@ def draw_primes_queue(inputs: FigureInputs) -> Figure:
     return figure
 
 
+def draw_primes_cost(inputs: FigureInputs) -> Figure:
+    """What one test costs: time per number tested against n, with √n beside it."""
+    points = points_of(inputs, "primes_cost").sort_values("first")
+    figure = Figure(figsize=(6.5, 3.6), layout="constrained")
+    ax = figure.subplots()
+    for method, rows in points.groupby("method", sort=False):
+        per = 1 / rows["checks"]  # a trial tests `checks` numbers: its time and interval over them
+        color, marker = STYLES[method]
+        ax.errorbar(rows["first"], rows["median_seconds"] * per,
+                    yerr=[side * per for side in interval(rows, "median_seconds", "ci_low", "ci_high")],
+                    color=color, marker=marker, markersize=4, capsize=2, label=method_label("primes_cost", method))
+    primes = points[points["method"] == "primes"]
+    if not primes.empty:
+        # trial division's prediction for a prime, through the largest measured point
+        anchor = primes.iloc[-1]
+        n = primes["first"].to_numpy(dtype=float)
+        ax.plot(n, anchor["median_seconds"] / anchor["checks"] * np.sqrt(n / anchor["first"]), color="0.5",
+                linestyle=":", label="∝ √n")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("n, the first number tested (log scale)")
+    ax.set_ylabel("time per number tested (s), log scale")
+    legend_outside(figure, where="right upper")
+    return figure
+
+
 def draw_book_primes(inputs: FigureInputs) -> Figure:
     """Chunk sizes, numbers of chunks and queues: this machine beside the book."""
     table = inputs.comparison
@@ -140,5 +166,6 @@ FIGURES = (
     FigureSpec("primes_chunksize", ("primes_chunksize",), draw_primes_chunksize),
     FigureSpec("primes_chunks", ("primes_chunks",), draw_primes_chunks),
     FigureSpec("primes_queue", ("primes_queue",), draw_primes_queue),
+    FigureSpec("primes_cost", ("primes_cost",), draw_primes_cost),
     FigureSpec("book_primes", ("primes_chunksize", "primes_chunks", "primes_queue"), draw_book_primes),
 )
