@@ -239,7 +239,7 @@ def add_speedups(summary: pd.DataFrame, timed: pd.DataFrame, settings: AnalysisS
         method = experiment.method(row["method"])
         summary.loc[index, "implausible"] = implausibility(ratio.value, int(row["workers"]), parallel=method.parallel,
                                                            usable_cpus=usable_cpus)
-        if not baseline.parallel:
+        if not baseline.parallel and method.parallel:
             at_once = min(int(row["workers"]), usable_cpus or int(row["workers"]))
             summary.loc[index, "efficiency"] = ratio.value / at_once
             if at_once > 1:

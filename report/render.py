@@ -134,6 +134,8 @@ MEASURES: dict[str, tuple[tuple[str, str, str], ...]] = {
                       ("median_peak_worker_uss_bytes", "largest worker USS", "bytes")),
     "file_counter": (("median_lost_updates", "lost updates", "count"), ("median_count_seconds", "counting time", "seconds")),
     "value_counter": (("median_lost_updates", "lost updates", "count"), ("median_count_seconds", "counting time", "seconds")),
+    "random_fill": (("median_fill_seconds", "fill alone", "seconds"),),
+    "ipc_flags": (("median_pool_start_seconds", "pool start-up", "seconds"),),
 }
 
 #: Experiments that sweep a parameter, which their figure draws point by point: their section's
@@ -166,6 +168,11 @@ class ExperimentView:
     @property
     def methods(self) -> list[str]:
         return list(dict.fromkeys(row["method"] for row in self.rows))
+
+    @property
+    def parallel_methods(self) -> list[str]:
+        """The measured methods that spread their work over workers."""
+        return [method for method in self.methods if self.experiment.method(method).parallel]
 
     def label(self, method: str) -> str:
         return self.experiment.method(method).label
@@ -435,6 +442,12 @@ def axis_values(axes_summary: pd.DataFrame) -> dict[str, dict[str, list[str]]]:
     return found
 
 
+def claim_lookup(claims: pd.DataFrame):
+    """``claim(id)`` for the templates: the claim's row (verdict, value, interval), or an empty one."""
+    rows = {row["claim"]: row for row in claims.to_dict("records")}
+    return lambda claim_id: rows.get(claim_id, {"verdict": None})
+
+
 def forkserver_changes(summary: pd.DataFrame) -> list[dict[str, Any]]:
     """Points whose time under forkserver differs from fork's beyond the interval of their paired ratio."""
     if "vs_fork" not in summary:
@@ -480,6 +493,8 @@ def build_context(
         "flagged": flagged_points(summary),
         "comparison": comparison.to_dict("records"),
         "claims": claims.to_dict("records"),
+        # a sentence that states a direction takes it from the claim's verdict, as the claims table does
+        "claim": claim_lookup(claims),
         "has_interval": has_interval,
         "tally": verdict_tally(claims),
         "findings": key_findings(claims),

@@ -58,7 +58,9 @@ BURN = "import time; end = time.time() + {seconds}; all(iter(lambda: time.time()
 def start_burners_outside_the_tree(seconds: float) -> list[int]:
     """CPU burners on every CPU, started through a shell that exits at once, so that they
     are no descendants of this process (the measured tree)."""
-    line = " ".join(f"{sys.executable} -c {BURN.format(seconds=seconds)!r} & echo $!;" for _ in range(usable_cpus()))
+    # their output goes nowhere: a burner holding the pipe would keep subprocess.run waiting until it ends
+    line = " ".join(f"{sys.executable} -c {BURN.format(seconds=seconds)!r} >/dev/null 2>&1 & echo $!;"
+                    for _ in range(usable_cpus()))
     done = subprocess.run(["sh", "-c", line], capture_output=True, text=True, timeout=10, check=True)
     return [int(pid) for pid in done.stdout.split()]
 

@@ -65,7 +65,7 @@ def test_a_job_on_a_python_that_lacks_packages_is_recorded_as_skipped(bare_pytho
     assert done.returncode == 0, done.stderr
     assert outputs["csv"].read_text().splitlines() == [",".join(TRIAL_COLUMNS)]
     provenance = json.loads(outputs["json"].read_text())
-    assert provenance["interpreter"] == {"name": "bare", "executable": bare_python}
+    assert provenance["interpreter"] == {"name": "bare", "executable": bare_python, "env": {}}
     assert "No module named" in provenance["skipped"] and provenance["trials"] == 0
     assert "skipped on interpreter bare" in outputs["log"].read_text()
 
