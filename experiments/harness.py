@@ -169,7 +169,7 @@ def time_trial(experiment: Experiment, point: Point, context: TrialContext, *,
         error = f"{type(exc).__name__}: {exc}"
     seconds = clocks.interval() - start
     ended_at = clocks.wall()
-    cpu_seconds = clocks.cpu(exclude) - own_before
+    cpu_seconds = max(0.0, clocks.cpu(exclude) - own_before)  # equal readings can differ by a rounding error
     sampler_cpu = (sampler.cpu_seconds() - sampler_before) if sampler else 0.0
     foreign, steal = disturbance(machine_before, clocks.machine(), cpu_seconds + sampler_cpu)
     samples = sampler.end() if sampler else {}

@@ -108,6 +108,10 @@ LATER_COLUMNS = {"foreign_cpu_seconds": np.nan, "steal_seconds": np.nan, "distur
 JOB_COLUMNS = ("machine_id", "interpreter", "job_start_method")
 
 
+#: How far below its minimum a measured number may lie as rounding, not as an error (seconds).
+ROUNDING = 1e-9
+
+
 @dataclass(frozen=True)
 class Rule:
     """What the cells of one raw column may hold, as the harness writes them.
@@ -253,7 +257,9 @@ def cell_problem(cells: pd.Series, rule: Rule, names: tuple[str, ...] = ()) -> t
         if rule.kind == "integer":
             conditions.append((values != values.round(), "is not a whole number"))
         if rule.minimum is not None:
-            conditions.append((values < rule.minimum, f"is below {rule.minimum:g}"))
+            # a difference of two clock readings can come out a rounding error below zero (-2e-15)
+            slack = ROUNDING if rule.kind == "number" else 0.0
+            conditions.append((values < rule.minimum - slack, f"is below {rule.minimum:g}"))
         if rule.above is not None:
             conditions.append((values <= rule.above, f"is not above {rule.above:g}"))
         if rule.maximum is not None:

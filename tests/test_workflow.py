@@ -205,12 +205,12 @@ def test_the_start_method_axis_is_measured_and_summarised_per_start_method(smoke
         assert not rows.duplicated(keys).any(), experiment
 
 
-REFERENCE = ("intel-xeon-2cpu-7957c13c", "reference")
-TASKSET = "intel-xeon-2cpu-7957c13c-taskset-1cpu"
+REFERENCE = ("amd-epyc-2cpu-db7325b1", "reference")
+RERUN = "amd-epyc-2cpu-db7325b1-rerun"
 
 
 def test_the_committed_reference_run_and_comparison_build_without_running_experiments(tmp_path):
-    for machine in (REFERENCE[0], TASKSET):
+    for machine in (REFERENCE[0], RERUN):
         committed = REPO / "results" / machine / REFERENCE[1]
         copy = tmp_path / "results" / machine / REFERENCE[1]
         copy.mkdir(parents=True)
@@ -228,4 +228,4 @@ def test_the_committed_reference_run_and_comparison_build_without_running_experi
     report = (tmp_path / "results" / REFERENCE[0] / REFERENCE[1] / "report.html").read_text()
     assert "cpython-3.13t" in report and "What the start method costs" in report
     comparison = (tmp_path / "results" / "_compare" / REFERENCE[1] / "compare.html").read_text()
-    assert REFERENCE[0] in comparison and TASKSET in comparison
+    assert REFERENCE[0] in comparison and RERUN in comparison
