@@ -44,7 +44,7 @@ from typing import Any, NamedTuple
 
 from experiments.flags import Flag, Handle, open_flag
 from experiments.redis_server import RedisUnavailable, redis_session
-from experiments.spec import START_METHODS, Experiment, Method, Point, grid_points
+from experiments.spec import START_METHODS, Column, Experiment, Method, Point, grid_points
 
 #: The book's five numbers: a non-prime with a tiny factor, two non-primes with
 #: two large factors, and two primes.
@@ -317,14 +317,32 @@ def verify_verdict(point: Point, answer: Mapping[str, Any]) -> bool:
 #: A private redis-server for the Redis flag, when that method is measured.
 REDIS_SESSION = redis_session("redis")
 
+# The columns this family's experiments add to the tidy table.
+NUMBER = Column("number", "count", "", "the number checked for primality")
+CHECK_EVERY = Column("check_every", "count", "", "candidate factors a worker tries between two reads of the stop flag")
+CONTEXT = Column("context", "start method", "", "start method of the pools and managers of this point")
+#: what every search method measures (see _answer)
+SEARCH_MEASUREMENTS = (
+    Column("factor", "count", "", "the factor found; empty for a prime"),
+    Column("flag_reads", "count", "", "reads of the stop flag, all workers together"),
+    Column("candidates", "count", "", "candidate factors tried, all workers together"),
+    Column("stop_latency", "number", "s",
+           "from a worker finding a factor to the last worker stopping; empty without a pool or a factor"),
+    Column("stopped_early", "yes/no", "",
+           "1 if every worker stopped before the end of its range, 0 if one searched on; empty as stop_latency"),
+    Column("pool_start_seconds", "number", "s",
+           "starting the pool and its flag's store, part of the trial's time; empty without a pool"),
+)
+
 IPC_FLAGS = Experiment(
     name="ipc_flags",
     family="ipc",
     title="Verifying primes: sharing a stop flag between processes",
     methods=METHODS,
-    params=("number", "check_every"),
     points=lambda settings: _points(settings, IPC_FLAGS, {"number": numbers_of(settings)}),
     verify=verify_verdict,
+    parameters=(NUMBER, CHECK_EVERY),
+    measurements=SEARCH_MEASUREMENTS,
     session=REDIS_SESSION,
     baseline="serial",
 )
@@ -334,11 +352,12 @@ IPC_CONTEXTS = Experiment(
     family="ipc",
     title="Verifying primes under each start method",
     methods=METHODS,
-    params=("number", "check_every", "context"),
     points=lambda settings: _points(
         settings, IPC_CONTEXTS, {"number": numbers_of(settings), "context": settings["contexts"]}
     ),
     verify=verify_verdict,
+    parameters=(NUMBER, CHECK_EVERY, CONTEXT),
+    measurements=SEARCH_MEASUREMENTS,
     session=REDIS_SESSION,
     baseline="serial",
 )

@@ -42,7 +42,7 @@ import fasteners
 
 from experiments.owned import folder_prefix
 from experiments.redis_server import RedisUnavailable, connect, redis_session
-from experiments.spec import Experiment, Method, Point, grid_points
+from experiments.spec import Column, Experiment, Method, Point, grid_points
 from experiments.workers import WAIT_SECONDS, WorkerFailed, run_workers
 
 #: Methods that increment without any lock; all others must be exact.
@@ -68,6 +68,16 @@ def held(lock: Any) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+# The columns this family's experiments add to the tidy table.
+INCREMENTS = Column("increments", "count", "", "increments each worker adds to the counter")
+COUNTER_MEASUREMENTS = (
+    Column("lost_updates", "integer", "",
+           "expected count minus the final count; negative when a file counter ran ahead"),
+    Column("count_seconds", "number", "s",
+           "from the first worker's start of counting to the last one's end, without process start-up"),
+)
 
 
 def counter_answer(final: int, spans: list[tuple[float, float]], *, workers: int, increments: int) -> dict[str, float]:
@@ -171,9 +181,10 @@ FILE_COUNTER = Experiment(
         Method("lock_each", "file lock per increment", _file_method("each")),
         Method("lock_loop", "file lock around the loop", _file_method("loop")),
     ),
-    params=("increments",),
     points=lambda settings: grid_points(settings, FILE_COUNTER.params, FILE_COUNTER.methods),
     verify=count_check(unlocked_bound=False),
+    parameters=(INCREMENTS,),
+    measurements=COUNTER_MEASUREMENTS,
     baseline="lock_each",
 )
 
@@ -245,9 +256,10 @@ VALUE_COUNTER = Experiment(
         Method("rawvalue_lock", "RawValue with a Lock", _value_method("rawvalue")),
         Method("redis_incr", "Redis INCR", _redis_incr),
     ),
-    params=("increments",),
     points=lambda settings: grid_points(settings, VALUE_COUNTER.params, VALUE_COUNTER.methods),
     verify=count_check(unlocked_bound=True),
+    parameters=(INCREMENTS,),
+    measurements=COUNTER_MEASUREMENTS,
     session=redis_session("redis_incr"),
     baseline="get_lock",
 )

@@ -50,11 +50,21 @@ import numpy.random  # noqa: F401
 
 from experiments import subinterpreters
 from experiments.owned import folder_prefix
-from experiments.spec import Experiment, Method, Point, grid_points
+from experiments.spec import Column, Experiment, Method, Point, grid_points
 
 #: How many standard errors an estimate may stray from π before it counts as
 #: wrong: at 4, a correct method fails about once in 16,000 trials.
 TOLERANCE_STANDARD_ERRORS = 4.0
+
+# The columns this family's experiments add to the tidy table.
+SAMPLES = Column("samples", "count", "", "darts per trial")
+BLOCK_SIZE = Column("block_size", "count", "", "darts per vectorised block")
+DRAWS_PER_WORKER = Column("draws_per_worker", "count", "", "random numbers each worker draws per coordinate")
+DRAWS = Column("draws", "count", "", "random numbers drawn in total per coordinate")
+DUPLICATED_DRAWS = Column("duplicated_draws", "count", "", "draws that repeat another draw of the same trial")
+#: also random_fill's (experiments.sharing)
+DUPLICATED_STREAMS = Column("duplicated_streams", "count", "",
+                            "workers whose random stream repeats another's: the same seed, or the same first number")
 
 
 def split_evenly(total: int, parts: int) -> list[int]:
@@ -247,9 +257,9 @@ PI_PYTHON = Experiment(
         Method("subinterpreters", "subinterpreters", _pi_python_subinterpreters,
                unavailable=subinterpreters.unavailable),
     ),
-    params=("samples",),
-    points=lambda settings: grid_points(settings, ("samples",), PI_PYTHON.methods),
+    points=lambda settings: grid_points(settings, PI_PYTHON.params, PI_PYTHON.methods),
     verify=_verify_pi,
+    parameters=(SAMPLES,),
     baseline="serial",
 )
 
@@ -285,9 +295,9 @@ PI_NUMPY = Experiment(
         Method("threads_global", "thread pool, global generator",
                _pi_numpy_method("threads", task=_numpy_global_task)),
     ),
-    params=("samples", "block_size"),
-    points=lambda settings: grid_points(settings, ("samples", "block_size"), PI_NUMPY.methods),
+    points=lambda settings: grid_points(settings, PI_NUMPY.params, PI_NUMPY.methods),
     verify=_verify_pi,
+    parameters=(SAMPLES, BLOCK_SIZE),
     # the parallel methods draw in blocks too, so the fair serial reference does
     baseline="serial_blocks",
 )
@@ -374,11 +384,12 @@ PI_CACHE = Experiment(
         Method("no_index", "second call, no index argument (book's pitfall)", _cached_without_index,
                known_wrong=True, setup=_fill_cache_without_index),
     ),
-    params=("samples",),
     # cold then warm at each worker count (a stable sort keeps the method order):
     # the warm call must follow the cold call that filled the cache for its tasks
-    points=lambda settings: sorted(grid_points(settings, ("samples",), PI_CACHE.methods), key=lambda p: p.workers),
+    points=lambda settings: sorted(grid_points(settings, PI_CACHE.params, PI_CACHE.methods), key=lambda p: p.workers),
     verify=_verify_cached,
+    parameters=(SAMPLES,),
+    measurements=(DUPLICATED_STREAMS,),
     session=joblib_cache,
     shuffle_rounds=False,
     baseline="cold",
@@ -447,9 +458,10 @@ SEEDING = Experiment(
         Method("python_random_fork", "random module, forked", _forked_draws(_draw_global_python)),
         Method("seedsequence", "SeedSequence.spawn", _seeded_draws),
     ),
-    params=("draws_per_worker",),
-    points=lambda settings: grid_points(settings, ("draws_per_worker",), SEEDING.methods),
+    points=lambda settings: grid_points(settings, SEEDING.params, SEEDING.methods),
     verify=_verify_streams,
+    parameters=(DRAWS_PER_WORKER,),
+    measurements=(DRAWS, DUPLICATED_DRAWS),
 )
 
 # --- cpu_usage ---------------------------------------------------------------------
@@ -460,9 +472,9 @@ CPU_USAGE = Experiment(
     title="Where CPU time goes",
     # the pure-Python methods themselves, watched core by core
     methods=tuple(method for method in PI_PYTHON.methods if method.name in ("threads", "processes")),
-    params=("samples",),
-    points=lambda settings: grid_points(settings, ("samples",), CPU_USAGE.methods),
+    points=lambda settings: grid_points(settings, CPU_USAGE.params, CPU_USAGE.methods),
     verify=_verify_pi,
+    parameters=(SAMPLES,),
     core_interval=0.1,
 )
 

@@ -42,13 +42,25 @@ from typing import Any
 import numpy as np
 
 from experiments import subinterpreters, workqueue
-from experiments.spec import Experiment, Method, Point, grid_points
+from experiments.spec import Column, Experiment, Method, Point, grid_points
 
 #: Names of number ranges: ``1e<a>+1e<b>`` is the 10^b numbers from 10^a on.
 NUMBERS_PATTERN = re.compile(r"^1e(\d+)\+1e(\d+)$")
 
 #: Seed of the shuffled input, fixed so that every trial checks the same order.
 SHUFFLE_SEED = 2014
+
+# The columns this family's experiments add to the tidy table.
+FIRST = Column("first", "count", "", "first candidate number of the range")
+COUNT = Column("count", "count", "", "how many consecutive numbers are tested, from first on")
+CHECKS = Column("checks", "count", "", "how many numbers each trial tests, from first on: primes, or consecutive numbers")
+CHUNKSIZE = Column("chunksize", "count", "",
+                   "chunk size given to Pool.map; 0 means none, so Pool.map picks its default")
+CHUNKS = Column("chunks", "count", "", "number of equal chunks the numbers are cut into")
+BATCH_SIZE = Column("batch_size", "count", "", "numbers per queue item in the batched queue variant")
+PRIME_SUM = Column("prime_sum", "count", "", "sum of the primes found, checked with their count against the sieve's")
+CHUNKSIZE_USED = Column("chunksize_used", "count", "", "numbers per task that the pool actually used")
+QUEUE_ITEMS = Column("queue_items", "count", "", "job items that went through the queue")
 
 
 # --- the numbers and the prime test ------------------------------------------------
@@ -228,9 +240,10 @@ PRIMES_POOL = Experiment(
         Method("executor_map", "ProcessPoolExecutor.map", _pool_method("executor"), uses_start_method=True),
         Method("subinterpreters", "subinterpreters", _primes_subinterpreters, unavailable=subinterpreters.unavailable),
     ),
-    params=("first", "count"),
     points=lambda settings: range_points(settings, PRIMES_POOL.methods),
     verify=verify_count,
+    parameters=(FIRST, COUNT),
+    measurements=(PRIME_SUM, CHUNKSIZE_USED),
     baseline="serial",
 )
 
@@ -266,9 +279,10 @@ def _swept_points(settings: Mapping[str, Any], methods: tuple[Method, ...], name
             for p in range_points(settings, methods) for value in values]
 
 
-def _sweep_experiment(name: str, title: str, swept: str, values: Callable[[Mapping[str, Any]], Iterable[int]]) -> Experiment:
-    """A ``Pool.map`` sweep over ``swept`` (chunksize or chunks), numbers in order and shuffled."""
-    by_chunks = swept == "chunks"
+def _sweep_experiment(name: str, title: str, swept: Column,
+                      values: Callable[[Mapping[str, Any]], Iterable[int]]) -> Experiment:
+    """A ``Pool.map`` sweep over ``swept`` (:data:`CHUNKSIZE` or :data:`CHUNKS`), numbers in order and shuffled."""
+    by_chunks = swept is CHUNKS
     methods = (
         Method("ordered", "numbers in order", _chunked_method(shuffled=False, by_chunks=by_chunks)),
         Method("shuffled", "numbers shuffled", _chunked_method(shuffled=True, by_chunks=by_chunks)),
@@ -278,16 +292,17 @@ def _sweep_experiment(name: str, title: str, swept: str, values: Callable[[Mappi
         family="primes",
         title=title,
         methods=methods,
-        params=("first", "count", swept),
-        points=lambda settings: _swept_points(settings, methods, swept, values(settings)),
+        points=lambda settings: _swept_points(settings, methods, swept.name, values(settings)),
         verify=verify_count,
+        parameters=(FIRST, COUNT, swept),
+        measurements=(PRIME_SUM, CHUNKSIZE_USED),
     )
 
 
 # chunk size 0: none given, so Pool.map picks its default
-PRIMES_CHUNKSIZE = _sweep_experiment("primes_chunksize", "Chunk sizes of Pool.map", "chunksize",
+PRIMES_CHUNKSIZE = _sweep_experiment("primes_chunksize", "Chunk sizes of Pool.map", CHUNKSIZE,
                                      lambda settings: [*settings["chunksizes"], 0])
-PRIMES_CHUNKS = _sweep_experiment("primes_chunks", "Numbers of chunks for Pool.map", "chunks",
+PRIMES_CHUNKS = _sweep_experiment("primes_chunks", "Numbers of chunks for Pool.map", CHUNKS,
                                   lambda settings: range(1, settings["max_chunks"] + 1))
 
 
@@ -343,10 +358,12 @@ PRIMES_QUEUE = Experiment(
         Method("queue_async", "multiprocessing.Queue, fed by a thread", _queue_method(asynchronous=True)),
         Method("queue_batched", "multiprocessing.Queue, batches of numbers", _queue_method(batched=True)),
     ),
-    params=("first", "count", "batch_size"),
     points=lambda settings: grid_points({**settings, **number_range(settings["numbers"])},
-                                        ("first", "count", "batch_size"), PRIMES_QUEUE.methods),
+                                        PRIMES_QUEUE.params, PRIMES_QUEUE.methods),
     verify=verify_count,
+    parameters=(FIRST, COUNT, BATCH_SIZE),
+    # its serial loop and Pool.map are primes_pool's, which report their chunk size
+    measurements=(PRIME_SUM, CHUNKSIZE_USED, QUEUE_ITEMS),
     baseline="serial",
 )
 
@@ -402,7 +419,7 @@ def _cost_points(settings: Mapping[str, Any]) -> list[Point]:
     """Both methods from 10^k on, for every k of ``settings["magnitudes"]``."""
     points = []
     for magnitude in settings["magnitudes"]:
-        points += grid_points({**settings, "first": 10 ** magnitude}, ("first", "checks"), PRIMES_COST.methods)
+        points += grid_points({**settings, "first": 10 ** magnitude}, PRIMES_COST.params, PRIMES_COST.methods)
     return points
 
 
@@ -414,9 +431,10 @@ PRIMES_COST = Experiment(
         Method("primes", "primes (every divisor tried)", _test_primes, parallel=False, setup=_find_primes),
         Method("consecutive", "consecutive numbers", _test_consecutive, parallel=False),
     ),
-    params=("first", "checks"),
     points=_cost_points,
     verify=_verify_cost,
+    parameters=(FIRST, CHECKS),
+    measurements=(PRIME_SUM,),
 )
 
 EXPERIMENTS = (PRIMES_POOL, PRIMES_CHUNKSIZE, PRIMES_CHUNKS, PRIMES_QUEUE, PRIMES_COST)

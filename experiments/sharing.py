@@ -41,8 +41,8 @@ import numpy as np
 import psutil
 
 from experiments.owned import segment_name
-from experiments.pi import split_evenly
-from experiments.spec import Experiment, Method, Point, grid_points
+from experiments.pi import DUPLICATED_STREAMS, split_evenly
+from experiments.spec import Column, Experiment, Method, Point, grid_points
 from experiments.workers import run_workers
 
 #: The value every cell holds before the workers write (never a process id, nor a random number in [0, 1)).
@@ -147,6 +147,18 @@ def on_view(kind: str, handle: Any, shape: tuple[int, int], action: Callable[[np
     finally:
         with contextlib.suppress(BufferError):  # only when action raised: its traceback holds the view
             segment.close()
+
+
+# --- the columns this family's experiments add to the tidy table -----------------------------
+
+ARRAY_ROWS = Column("rows", "count", "", "rows of the float64 array")
+ARRAY_COLUMNS = Column("columns", "count", "", "columns of the float64 array")
+HOLD_SECONDS = Column("hold_seconds", "number", "s", "how long the workers keep their memory after writing, for the sampler")
+ARRAY_BYTES = Column("array_bytes", "count", "bytes", "size of the array")
+UNWRITTEN_CELLS = Column("unwritten_cells", "count", "",
+                         "cells that do not hold what the workers wrote: a worker's id, or a random number")
+FILL_SECONDS = Column("fill_seconds", "number", "s",
+                      "from the first fill's start to the last one's end, the fill alone, as the book timed it")
 
 
 # --- checks on the written array ------------------------------------------------------------
@@ -265,9 +277,10 @@ NUMPY_SHARING = Experiment(
         Method("shared_memory", "shared_memory", _shared_method("shared_memory")),
         Method("copied", "pickled copy per worker", _copied),
     ),
-    params=("rows", "columns", "hold_seconds"),
     points=lambda settings: shape_points(settings, NUMPY_SHARING.params, NUMPY_SHARING.methods),
     verify=_verify_writers,
+    parameters=(ARRAY_ROWS, ARRAY_COLUMNS, HOLD_SECONDS),
+    measurements=(UNWRITTEN_CELLS, ARRAY_BYTES),
     baseline="copied",
 )
 
@@ -334,9 +347,10 @@ RANDOM_FILL = Experiment(
         Method("serial", "serial", _fill_method(parallel=False), parallel=False),
         Method("processes", "processes", _fill_method(parallel=True)),
     ),
-    params=("rows", "columns"),
     points=lambda settings: shape_points(settings, RANDOM_FILL.params, RANDOM_FILL.methods),
     verify=_verify_fill,
+    parameters=(ARRAY_ROWS, ARRAY_COLUMNS),
+    measurements=(UNWRITTEN_CELLS, ARRAY_BYTES, FILL_SECONDS, DUPLICATED_STREAMS),
     baseline="serial",
 )
 

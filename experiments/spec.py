@@ -13,6 +13,11 @@ point
     method (for methods that start processes through multiprocessing).
 trial
     One timed call of a point.
+column
+    What an experiment adds to the tidy table beside the columns every trial has:
+    its parameters (one per setting that varies the work) and the measurements
+    its methods return beside the result, each declared once with its type,
+    unit and meaning (:class:`Column`).
 """
 
 from __future__ import annotations
@@ -25,6 +30,45 @@ from typing import Any
 
 #: The start methods the grid knows, in the order reports list them.
 START_METHODS = ("fork", "forkserver", "spawn")
+
+#: The types a column may have: what each of its cells holds (an empty cell is a trial without it).
+COLUMN_TYPES = {
+    "count": "a whole number from 0",
+    "integer": "a whole number, negative too",
+    "number": "a number from 0 (a duration, a size)",
+    "yes/no": "1 for yes, 0 for no",
+    "start method": f"one of {', '.join(START_METHODS)}",
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column an experiment adds to the tidy table: a parameter or a measurement.
+
+    The tidy table's checks (``report/load.py``), the README's table of columns
+    and the report's list of them all follow from these declarations.
+
+    Parameters
+    ----------
+    name
+        Column name in the trial files (for a parameter, also the key of the
+        point's ``params``, and the config key where one setting gives it).
+    type
+        What its cells hold: a key of :data:`COLUMN_TYPES`.
+    unit
+        ``"s"``, ``"bytes"``, or ``""`` for a count or a plain number.
+    meaning
+        What it is, in words, without the unit.
+    """
+
+    name: str
+    type: str
+    unit: str
+    meaning: str
+
+    def __post_init__(self) -> None:
+        if self.type not in COLUMN_TYPES:
+            raise ValueError(f"column {self.name}: type {self.type!r} is not one of {', '.join(COLUMN_TYPES)}")
 
 
 @dataclass(frozen=True)
@@ -106,15 +150,18 @@ class Experiment:
         Heading in the report.
     methods
         The methods, in the order the report lists them.
-    params
-        Names of the settings that vary the work; each becomes a column of the
-        tidy table.
     points
         ``points(settings)`` expands an experiment's validated settings into the
-        points of one round.
+        points of one round, each with a value for every parameter.
     verify
         ``verify(point, answer)`` says whether a trial's answer is right; the
         first line of its docstring says it in words for the report.
+    parameters
+        The columns of the settings that vary the work: the keys of each
+        point's ``params`` (:attr:`params` names them).
+    measurements
+        The columns of what the methods measure beside the result: the extra
+        keys of their answers.
     session
         Context manager opened once around all trials of a job, yielding shared
         resources (a cache folder, a server) passed to every method call.
@@ -135,9 +182,10 @@ class Experiment:
     family: str
     title: str
     methods: tuple[Method, ...]
-    params: tuple[str, ...]
     points: Callable[[Mapping[str, Any]], list[Point]]
     verify: Callable[[Point, Any], bool]
+    parameters: tuple[Column, ...] = ()
+    measurements: tuple[Column, ...] = ()
     session: Callable[[Mapping[str, Any]], contextlib.AbstractContextManager[dict[str, Any]]] = no_resources
     shuffle_rounds: bool = True
     baseline: str | None = None
@@ -158,6 +206,16 @@ class Experiment:
     @property
     def method_names(self) -> tuple[str, ...]:
         return tuple(method.name for method in self.methods)
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        """The names of the parameters: what identifies a point beside its method and workers."""
+        return tuple(column.name for column in self.parameters)
+
+    @property
+    def columns(self) -> tuple[Column, ...]:
+        """Every column this experiment adds to the tidy table: parameters, then measurements."""
+        return self.parameters + self.measurements
 
 
 def grid_points(settings: Mapping[str, Any], params: tuple[str, ...], methods: tuple[Method, ...]) -> list[Point]:

@@ -57,8 +57,7 @@ POOL_STARTUP = Experiment(
         Method(name, name, _start_pool(name)) for name in multiprocessing.get_all_start_methods()
         if name in ("fork", "spawn", "forkserver")
     ) + (Method("subinterpreters", "subinterpreters", _start_subinterpreters, unavailable=subinterpreters.unavailable),),
-    params=(),
-    points=lambda settings: grid_points(settings, (), POOL_STARTUP.methods),
+    points=lambda settings: grid_points(settings, POOL_STARTUP.params, POOL_STARTUP.methods),
     verify=_verify_started,
     baseline="fork",
 )

@@ -58,6 +58,24 @@ def parallel_cores(machine: Mapping[str, object]) -> int:
     return min(int(physical), usable)
 
 
+def rank_methods(points: pd.DataFrame, cores: int, *, seconds: str = "median_seconds") -> pd.DataFrame:
+    """One experiment's methods from fastest to slowest, as a machine (or a book's source) with ``cores`` cores ranks them.
+
+    ``points`` are that machine's points of the experiment: columns ``method``,
+    ``workers`` and ``seconds``. Each method counts at the largest worker count
+    it was measured at that does not exceed ``cores`` (a serial method, at its
+    one point), with the total time of its points there (one per value of the
+    other parameters: the numbers checked, the chunk sizes); a method with a
+    point without a time is left out. Returns one row per method (``method``,
+    ``workers``, ``seconds``), fastest first.
+    """
+    fitting = points[points["workers"] <= cores]
+    widest = fitting[fitting["workers"] == fitting.groupby("method", sort=False)["workers"].transform("max")]
+    timed = widest.groupby("method", sort=False).filter(lambda rows: rows[seconds].notna().all())
+    totals = timed.groupby(["method", "workers"], sort=False)[seconds].sum()
+    return totals.sort_values(kind="stable").reset_index()
+
+
 @dataclass(frozen=True)
 class AnalysisSettings:
     """How trials are summarised (the ``analysis`` section of the config, and the precision target)."""

@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from experiments.registry import EXPERIMENTS
-from report.analysis import parallel_cores, point_keys
+from report.analysis import parallel_cores, point_keys, rank_methods
 from report.claims.common import NOT_APPLICABLE, NOT_RUN
 from report.load import check_schema, primary, read_table
 
@@ -121,23 +121,14 @@ def _point_id(row: dict[str, Any]) -> str:
 
 
 def rankings(shared: pd.DataFrame, runs: list[MachineRun]) -> pd.DataFrame:
-    """Per experiment and machine, the methods from fastest to slowest at the machine's core count.
-
-    Parallel methods are compared at the largest worker count not above the
-    machine's physical cores; methods that use one worker at their one point.
-    """
+    """Per experiment and machine, the methods from fastest to slowest at the machine's physical cores
+    (:func:`report.analysis.rank_methods`)."""
     rows = []
     for run in runs:
         mine = shared[shared["machine_id"] == run.machine_id]
         for experiment, points in mine.groupby("experiment", sort=False):
             spec = EXPERIMENTS[experiment]
-            best: dict[str, float] = {}
-            for method, method_points in points.groupby("method", sort=False):
-                candidates = method_points[method_points["workers"] <= run.cores] if spec.method(method).parallel else method_points
-                candidates = candidates.dropna(subset=["median_seconds"])
-                if not candidates.empty:
-                    best[method] = float(candidates.sort_values("workers").iloc[-1]["median_seconds"])
-            order = sorted(best, key=best.get)
+            order = rank_methods(points, run.cores)["method"]
             rows.append({"experiment": experiment, "machine_id": run.machine_id,
                          "ranking": " < ".join(spec.method(m).label for m in order)})
     table = pd.DataFrame(rows, columns=["experiment", "machine_id", "ranking"])

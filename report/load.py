@@ -1,11 +1,12 @@
 """Raw trial CSVs and their provenance files → one tidy table for the run.
 
 One row per trial (warm-up trials included, flagged), one column per variable.
-:data:`TIDY_COLUMNS` is the table's schema; the README's "Results" section lists
-the same columns (a test keeps the two in step).
+:data:`TIDY_COLUMNS` are the columns every trial has; :data:`EXTRA_COLUMNS` follow
+from the parameters and measurements the experiments declare. The README's
+"Results" section lists both (a test keeps it in step).
 
 Nothing is taken on trust: a raw file must hold as many trials as its provenance
-records, and every cell what its column may hold (:data:`RAW_RULES`). Anything
+records, and every cell what its column may hold (:func:`raw_rules`). Anything
 else raises :class:`RawDataError`, one line naming the file and what is wrong.
 """
 
@@ -23,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from experiments.interpreters import MAIN
-from experiments.registry import EXPERIMENTS
-from experiments.spec import START_METHODS
+from experiments.registry import COLUMNS, EXPERIMENTS
+from experiments.spec import START_METHODS, Column
 
 
 class RawDataError(ValueError):
@@ -63,42 +64,18 @@ TIDY_COLUMNS = {
     "ended_at": "trial end, seconds since the Unix epoch (UTC)",
 }
 
-#: Columns only some experiments have: parameters of the work and extra measurements.
-EXTRA_COLUMNS = {
-    "samples": "darts per trial (pi_python, pi_numpy, pi_cache)",
-    "block_size": "darts per vectorised block (pi_numpy)",
-    "draws_per_worker": "random numbers each worker draws per coordinate (seeding)",
-    "draws": "random numbers drawn in total per coordinate (seeding)",
-    "duplicated_draws": "draws that repeat another draw of the same trial (seeding)",
-    "first": "first candidate number of the range (primes experiments)",
-    "count": "how many consecutive numbers are tested, from first on (primes experiments)",
-    "checks": "how many numbers each trial tests, from first on: primes, or consecutive numbers (primes_cost)",
-    "prime_sum": "sum of the primes found, checked with their count against the sieve's (primes experiments)",
-    "chunksize": "chunk size given to Pool.map; 0 means none, so Pool.map picks its default (primes_chunksize)",
-    "chunks": "number of equal chunks the numbers are cut into (primes_chunks)",
-    "batch_size": "numbers per queue item in the batched queue variant (primes_queue)",
-    "chunksize_used": "numbers per task that the pool actually used (primes_pool, primes_chunksize, primes_chunks)",
-    "queue_items": "job items that went through the queue (primes_queue)",
-    "rows": "rows of the float64 array (numpy_sharing, random_fill)",
-    "columns": "columns of the float64 array (numpy_sharing, random_fill)",
-    "hold_seconds": "seconds the workers keep their memory after writing, for the sampler (numpy_sharing)",
-    "array_bytes": "size of the array (bytes) (numpy_sharing, random_fill)",
-    "unwritten_cells": "cells that do not hold what the workers wrote: a worker's id, or a random number (numpy_sharing, random_fill)",
-    "fill_seconds": "from the first fill's start to the last one's end, the fill alone, as the book timed it (s) (random_fill)",
-    "duplicated_streams": "workers whose random stream repeats another's: the same first number (random_fill), the same seed (pi_cache)",
-    "increments": "increments each worker adds to the counter (file_counter, value_counter)",
-    "lost_updates": "expected count minus the final count; negative when a file counter ran ahead (file_counter, value_counter)",
-    "count_seconds": "from the first worker's start of counting to the last one's end, without process start-up (s) (file_counter, value_counter)",
-    "number": "the number checked for primality (ipc_flags, ipc_contexts)",
-    "check_every": "candidate factors a worker tries between two reads of the stop flag (ipc_flags, ipc_contexts)",
-    "context": "start method of the pools and managers of this point (ipc_contexts)",
-    "factor": "the factor found; empty for a prime (ipc_flags, ipc_contexts)",
-    "flag_reads": "reads of the stop flag, all workers together (ipc_flags, ipc_contexts)",
-    "candidates": "candidate factors tried, all workers together (ipc_flags, ipc_contexts)",
-    "stop_latency": "from a worker finding a factor to the last worker stopping (s); empty without a pool or a factor (ipc_flags, ipc_contexts)",
-    "stopped_early": "1 if every worker stopped before the end of its range, 0 if one searched on; empty as stop_latency (ipc_flags, ipc_contexts)",
-    "pool_start_seconds": "starting the pool and its flag's store, part of the trial's time (s); empty without a pool (ipc_flags, ipc_contexts)",
-}
+def described(column: Column) -> str:
+    """What a column holds, as the README and the report state it: its meaning, its unit and the
+    experiments that have it."""
+    unit = f" ({column.unit})" if column.unit else ""
+    experiments = ", ".join(name for name, experiment in EXPERIMENTS.items() if column in experiment.columns)
+    # the unit follows what is measured, before a note after a semicolon ("...; empty without a pool")
+    measured, semicolon, note = column.meaning.partition(";")
+    return f"{measured}{unit}{semicolon}{note} ({experiments})"
+
+
+#: Columns only some experiments have, their parameters and measurements: name → meaning.
+EXTRA_COLUMNS = {name: described(column) for name, column in COLUMNS.items()}
 
 
 #: Columns the harness added after the committed reference run, and what a trial without them holds.
@@ -130,7 +107,21 @@ class Rule:
 
 COUNT, MAYBE_COUNT, SECONDS, MAYBE_SECONDS = Rule("integer", 0), Rule("integer", 0, empty=True), Rule("number", 0), Rule("number", 0, empty=True)
 
-#: Every column a raw trial file may have, and what its cells may hold.
+#: What the cells of a declared column may hold, by its type (experiments.spec.COLUMN_TYPES); empty
+#: where a trial lacks the column (another experiment's rows, a failed trial's measurements).
+TYPE_RULES = {
+    "count": MAYBE_COUNT,
+    "integer": Rule("integer", empty=True),
+    "number": MAYBE_SECONDS,
+    "yes/no": Rule("integer", 0, maximum=1, empty=True),
+    "start method": Rule("name", empty=True),
+}
+
+#: The declared columns of whole numbers, which the tidy table keeps whole (see :func:`read_trials`).
+WHOLE_COLUMNS = tuple(name for name, column in COLUMNS.items() if TYPE_RULES[column.type].kind == "integer")
+
+#: The columns the harness writes for every trial, and what their cells may hold (an experiment's
+#: own columns follow their declared types: :func:`raw_rules`).
 RAW_RULES = {
     "experiment": Rule("name"), "start_method": Rule("name"), "method": Rule("name"),
     "workers": Rule("integer", 1), "round": COUNT, "warmup": Rule("boolean"), "repeat": MAYBE_COUNT,
@@ -140,11 +131,6 @@ RAW_RULES = {
     "deadline_seconds": Rule("number", above=0, empty=True), "result": Rule("number", empty=True),
     "correct": Rule("boolean"), "error": Rule("text", empty=True),
     "started_at": Rule("number", above=0), "ended_at": Rule("number", above=0),
-    **{column: MAYBE_COUNT for column in EXTRA_COLUMNS},
-    "hold_seconds": MAYBE_SECONDS, "count_seconds": MAYBE_SECONDS, "fill_seconds": MAYBE_SECONDS,
-    "stop_latency": MAYBE_SECONDS, "pool_start_seconds": MAYBE_SECONDS,
-    "lost_updates": Rule("integer", empty=True), "stopped_early": Rule("integer", 0, maximum=1, empty=True),
-    "context": Rule("name", empty=True),
 }
 
 #: Columns every raw trial file has (older ones lack the later columns).
@@ -155,10 +141,16 @@ CORE_RULES = {"experiment": Rule("text"), "method": Rule("text"), "workers": Rul
               "order": COUNT, "seconds": SECONDS, "core": COUNT, "percent": SECONDS}
 
 
+def raw_rules(experiment: str) -> dict[str, Rule]:
+    """Every column a raw trial file of ``experiment`` may have, and what its cells may hold."""
+    return {**RAW_RULES, **{column.name: TYPE_RULES[column.type] for column in EXPERIMENTS[experiment].columns}}
+
+
 def allowed_names(experiment: str) -> dict[str, tuple[str, ...]]:
     """The names a job of ``experiment`` may write into its "name" columns."""
-    return {"experiment": (experiment,), "start_method": START_METHODS, "context": START_METHODS,
-            "method": EXPERIMENTS[experiment].method_names}
+    declared = {column.name: START_METHODS for column in EXPERIMENTS[experiment].columns if column.type == "start method"}
+    return {"experiment": (experiment,), "start_method": START_METHODS, "method": EXPERIMENTS[experiment].method_names,
+            **declared}
 
 
 def _is_count(value: Any) -> bool:
@@ -277,14 +269,17 @@ def check_cells(path: Path, cells: pd.DataFrame, rules: Mapping[str, Rule], name
 
 
 def check_raw_trials(path: Path, cells: pd.DataFrame, provenance: Mapping[str, Any], provenance_path: Path) -> None:
-    """A raw trial file's cells against its job's provenance and :data:`RAW_RULES`."""
-    unknown = [column for column in cells.columns if column not in RAW_RULES]
+    """A raw trial file's cells against its job's provenance and the rules of its experiment's columns."""
+    experiment = provenance["experiment"]
+    rules = raw_rules(experiment)
+    unknown = [column for column in cells.columns if column not in rules]
     if unknown:
-        raise RawDataError(f"{path}: has column(s) missing from the tidy schema (report/load.py): {', '.join(unknown)}")
+        raise RawDataError(f"{path}: has column(s) that {experiment} does not declare (its parameters and measurements"
+                           f" in experiments/{EXPERIMENTS[experiment].family}.py): {', '.join(unknown)}")
     if len(cells) != provenance["trials"]:
         raise RawDataError(f"{path}: holds {len(cells)} trial(s), but {provenance_path} records {provenance['trials']}:"
                            " the file was cut off or changed; delete it to measure that job again")
-    check_cells(path, cells, RAW_RULES, allowed_names(provenance["experiment"]))
+    check_cells(path, cells, rules, allowed_names(experiment))
     started, ended = (pd.to_numeric(cells[column]) for column in ("started_at", "ended_at"))
     backwards = started > ended
     if backwards.any():
@@ -330,8 +325,8 @@ def read_trials(trial_files: Iterable[Path], provenance_files: Iterable[Path]) -
     for column in ("correct", "warmup", "disturbed"):
         tidy[column] = tidy[column].astype(bool)
     # whole numbers stay whole where other experiments leave the column empty
-    for column in ("repeat", *EXTRA_COLUMNS):
-        if column in tidy and _whole_numbers(tidy[column]):
+    for column in ("repeat", *WHOLE_COLUMNS):
+        if column in tidy:
             tidy[column] = tidy[column].astype("Int64")
     return tidy
 
@@ -357,14 +352,6 @@ def nullable_integers(frame: pd.DataFrame) -> pd.DataFrame:
     lack them leaves gaps instead of turning them into floats (which round numbers above 2^53)."""
     integers = [c for c in frame.columns if c in EXTRA_COLUMNS and pd.api.types.is_integer_dtype(frame[c])]
     return frame.astype({column: "Int64" for column in integers})
-
-
-def _whole_numbers(column: pd.Series) -> bool:
-    """Whether every value present is a whole number (text and fractions are not)."""
-    if not pd.api.types.is_numeric_dtype(column):
-        return False
-    present = column.dropna()
-    return bool((present == present.round()).all())
 
 
 def read_run(provenance_files: Iterable[Path]) -> dict:

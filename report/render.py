@@ -23,7 +23,7 @@ import yaml
 from experiments.interpreters import MAIN
 from experiments.registry import EXPERIMENTS
 from experiments.spec import START_METHODS
-from report.analysis import parallel_cores
+from report.analysis import parallel_cores, rank_methods
 from report.book.common import OURS
 from report.claims.common import below
 from report.claims.pi import THREAD_GAIN
@@ -399,23 +399,21 @@ def book_rows_function(comparison: pd.DataFrame):
 
 
 def book_rankings_function(comparison: pd.DataFrame, cores: Mapping[str, int]):
-    """``book_rankings(experiment)``: each source's methods from fastest to slowest at its own cores.
+    """``book_rankings(experiment)``: each source's parallel methods from fastest to slowest at its own cores.
 
-    Sources compare at the largest worker count they measured that does not
-    exceed their physical cores (``cores``), so every ranking is the one its
-    machine could give at full use. ``same`` says whether it matches ours.
+    Each source ranks as :func:`report.analysis.rank_methods` does, at its
+    physical cores (``cores``), so every ranking is the one its machine could
+    give at full use. ``same`` says whether it matches ours.
     """
 
     def book_rankings(experiment: str) -> list[dict[str, Any]]:
         frame = comparison[(comparison["experiment"] == experiment) & (comparison["workers"] > 1)]
         rankings = []
         for source, rows in frame.groupby("source", sort=False):
-            fitting = rows[rows["workers"] <= cores.get(source, 1)]
-            if fitting.empty:
-                continue
-            at = int(fitting["workers"].max())
-            ranked = fitting[fitting["workers"] == at].sort_values("seconds")
-            rankings.append({"source": source, "workers": at, "methods": list(ranked["method"])})
+            ranked = rank_methods(rows, cores.get(source, 1), seconds="seconds")
+            if not ranked.empty:
+                rankings.append({"source": source, "workers": int(ranked["workers"].max()),
+                                 "methods": list(ranked["method"])})
         ours = next((r["methods"] for r in rankings if r["source"] == OURS), None)
         return [{**r, "same": r["methods"] == ours} for r in rankings]
 

@@ -15,7 +15,7 @@ from snakemake.exceptions import WorkflowError
 from experiments.config import load_config, resolve_interpreters
 from experiments.interpreters import MAIN
 from experiments.machine import machine_id
-from experiments.registry import EXPERIMENTS
+from experiments.registry import EXPERIMENTS, FAMILIES
 from report.figures import figures_for
 
 #: Each configured experiment's settings: methods, workers, round keys, parameters. Checking
@@ -67,8 +67,9 @@ def module_file(name):
     return None
 
 
-def imported_modules(path):
-    """Every module that ``path`` imports, imports inside functions included (the commands import lazily)."""
+def imported_modules(name, path):
+    """Every module that module ``name`` (at ``path``) imports, imports inside functions included (the
+    commands import lazily), and the family modules it imports through the registry's ``family_modules``."""
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
             yield from (alias.name for alias in node.names)
@@ -76,6 +77,16 @@ def imported_modules(path):
             yield node.module
             # ``from experiments import pi`` imports a module, not a name
             yield from (f"{node.module}.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "family_modules":
+            yield from family_imports(name, node.args[0])
+
+
+def family_imports(name, package):
+    """``<package>.<family>`` for every family of the registry, where ``package`` is the first argument
+    of a ``family_modules`` call in module ``name``: a string, or ``__name__``. A family without a
+    module there imports nothing."""
+    prefix = name if isinstance(package, ast.Name) and package.id == "__name__" else ast.literal_eval(package)
+    return [f"{prefix}.{family}" for family in FAMILIES]
 
 
 def python_sources(*modules, stop=()):
@@ -93,7 +104,7 @@ def python_sources(*modules, stop=()):
         parts = name.split(".")
         todo.extend(".".join(parts[:end]) for end in range(1, len(parts)))  # its packages' __init__ run first
         if name not in stop:
-            todo.extend(imported_modules(path))
+            todo.extend(imported_modules(name, path))
     return sorted(set(found.values()))
 
 

@@ -68,7 +68,7 @@ SCENARIOS = {
 def main(name: str) -> None:
     run, deadline = SCENARIOS[name]
     experiment = Experiment(name="faults", family="tests", title="faults", methods=(Method("m", "m", run),),
-                            params=(), points=lambda settings: [Point("m", 2)], verify=lambda point, answer: True)
+                            points=lambda settings: [Point("m", 2)], verify=lambda point, answer: True)
     started = time.monotonic()
     row, _ = time_trial(experiment, Point("m", 2), TrialContext(), deadline=deadline)
     left = [child.pid for child in psutil.Process().children(recursive=True)]

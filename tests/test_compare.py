@@ -10,6 +10,7 @@ import pytest
 
 from conftest import REPO, run_snakemake
 from report import compare
+from report.analysis import rank_methods
 from report.claims.common import NOT_APPLICABLE
 
 OTHER = "synthetic-8cpu-0000beef"
@@ -45,7 +46,9 @@ def test_only_points_every_machine_measured_are_compared(two_machines):
     shared, left_out = compare.shared_points(runs)
     assert not ((shared["experiment"] == "pi_python") & (shared["workers"] == 2)).any()
     assert all("pi_python" in point and "workers=2" in point for point in left_out["point"])
-    assert len(left_out) == 3  # threads, processes and joblib at two workers
+    # every point the other machine lost: the parallel methods at two workers, each once on interpreter main
+    lost = runs[0].summary[(runs[0].summary["experiment"] == "pi_python") & (runs[0].summary["workers"] == 2)]
+    assert len(left_out) == len(lost) > 0
     assert set(shared["machine_id"]) == {runs[0].machine_id, OTHER}
 
 
@@ -114,3 +117,20 @@ def test_efficiency_is_set_against_the_usable_cpus():
     # two workers on one CPU can at best match the serial time: a speedup of 1 is all of that CPU
     assert scaling.loc["vm-1cpu", "workers_per_cpu"] == 2.0 and scaling.loc["vm-1cpu", "cpu_efficiency"] == 1.0
     assert scaling.loc["vm", "workers_per_cpu"] == 1.0 and scaling.loc["vm", "cpu_efficiency"] == 1.0
+
+
+def test_each_machine_ranks_its_methods_at_its_own_cores():
+    runs = [_run("vm", "abc", 2, [2.0, 1.0], "reproduced"), _run("vm-1cpu", "abc", 1, [2.0, 2.0], "reproduced")]
+    shared, _ = compare.shared_points(runs)
+    rankings = compare.rankings(shared, runs).set_index("machine_id")
+    # one usable CPU: the two-worker point does not fit, and the serial method ranks alone
+    assert rankings.loc["vm", "ranking"] == "process pool < serial" and rankings.loc["vm-1cpu", "ranking"] == "serial"
+    assert rankings["differs"].all()
+
+
+def test_a_method_ranks_by_the_total_of_its_points_at_its_widest_fitting_worker_count():
+    points = pd.DataFrame({"method": ["a", "a", "b", "b", "b", "c"], "workers": [2, 2, 2, 2, 4, 2],
+                           "median_seconds": [1.0, 3.0, 2.5, 2.5, 0.1, None]})
+    ranked = rank_methods(points, 2)
+    # b's four workers exceed the cores; c has a point without a time
+    assert ranked.to_dict("list") == {"method": ["a", "b"], "workers": [2, 2], "median_seconds": [4.0, 5.0]}

@@ -220,7 +220,8 @@ BAD_CONFIGS = {
     "zero workers": ({"workers": [0]}, ["workers[0]", "minimum of 1"]),
     "negative workers": ({"workers": [2, -1]}, ["workers[1]", "minimum of 1"]),
     "workers as a word": ({"workers": "two"}, ["workers", "'two'", '"auto"']),
-    "unknown method": ({"experiments": {"pi_python": {"methods": ["serial", "thread"]}}},
+    # a real method, then "threads" misspelt
+    "unknown method": ({"experiments": {"pi_python": {"methods": [EXPERIMENTS["pi_python"].method_names[0], "thread"]}}},
                        ["experiments.pi_python.methods[1]", "'thread'", ", ".join(EXPERIMENTS["pi_python"].method_names),
                         "did you mean 'threads'"]),
     "fractional samples": ({"experiments": {"pi_python": {"samples": 2500.5}}}, ["experiments.pi_python.samples", "not of type 'integer'"]),

@@ -67,7 +67,7 @@ def start_burners_outside_the_tree(seconds: float) -> list[int]:
 
 def measure(*, burn_after: float | None) -> list[dict]:
     method = Method("serial", "serial", _serial, parallel=False)
-    experiment = Experiment(name="toy", family="tests", title="toy", methods=(method,), params=(),
+    experiment = Experiment(name="toy", family="tests", title="toy", methods=(method,),
                             points=lambda settings: [Point("serial", 1)], verify=lambda point, answer: answer > 0)
     settings = {"repeats": 10, "warmup": 1, "max_rounds": 10, "precision": 1.0,
                 "disturbance": {**LIMITS, "max_remeasures": 8}}

@@ -21,6 +21,7 @@ def test_readme_starts_with_the_two_commands_and_ci_runs_the_second():
 
 def test_readme_documents_every_tidy_column_as_the_code_does():
     documented = dict(re.findall(r"^\| `([a-z_]+)` \| (.+?) \|$", README.split("The columns of `trials.csv`")[1], flags=re.M))
+    # an experiment's own columns as its family module declares them: meaning, unit and the experiments that have it
     expected = {**TIDY_COLUMNS, **EXTRA_COLUMNS}
     assert list(documented) == list(expected)
     for column, meaning in expected.items():

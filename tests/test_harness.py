@@ -11,7 +11,7 @@ import pytest
 
 from experiments.disturbance import MachineTicks
 from experiments.harness import Clocks, TrialContext, process_tree_cpu_seconds, run_trials, time_trial
-from experiments.spec import Experiment, Method, Point, grid_points
+from experiments.spec import Column, Experiment, Method, Point, grid_points
 
 
 def fake_clocks(foreign=lambda: 0.0) -> Clocks:
@@ -36,15 +36,18 @@ def _boom(*, workers, start_method, size):
     raise RuntimeError("worker died")
 
 
+SIZE = Column("size", "count", "", "units of work per worker")
+
+
 def toy_experiment(*methods: Method, shuffle: bool = True) -> Experiment:
     return Experiment(
         name="toy",
         family="tests",
         title="toy",
         methods=methods,
-        params=("size",),
         points=lambda settings: grid_points(settings, ("size",), methods),
         verify=lambda point, answer: answer == point.params["size"] * point.workers,
+        parameters=(SIZE,),
         shuffle_rounds=shuffle,
     )
 
@@ -114,7 +117,7 @@ def test_a_failing_method_is_a_failed_trial_not_a_crash():
 
 
 def test_a_wrong_answer_is_recorded_as_incorrect():
-    experiment = Experiment(name="toy", family="tests", title="toy", methods=METHODS, params=("size",),
+    experiment = Experiment(name="toy", family="tests", title="toy", methods=METHODS, parameters=(SIZE,),
                             points=lambda s: [Point("a", 1, {"size": 1})], verify=lambda point, answer: False)
     row, _ = time_trial(experiment, Point("a", 1, {"size": 1}), TrialContext(clocks=fake_clocks()))
     assert row["correct"] is False and row["error"] == ""

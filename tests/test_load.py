@@ -50,6 +50,40 @@ def test_an_undocumented_column_is_refused(tmp_path):
         read_trials([trials], [provenance])
 
 
+def test_a_column_that_only_another_experiment_declares_is_refused_naming_the_family_module(tmp_path):
+    trials, provenance = write_job(tmp_path, "pi_python", "m-1", [{**ROW, "number": 7}])
+    with pytest.raises(RawDataError, match="column.s. that pi_python does not declare .* experiments/pi.py.*: number"):
+        read_trials([trials], [provenance])
+
+
+def ipc_row(**change) -> dict:
+    """A trial of ipc_contexts, whose declared columns are of most types (counts, a start method, seconds, yes/no)."""
+    common = {key: value for key, value in ROW.items() if key != "samples"}
+    return {**common, **NEW_COLUMNS, "experiment": "ipc_contexts", "number": 15, "check_every": 10, "context": "spawn",
+            "result": 0, "factor": 3, "flag_reads": 1, "candidates": 1, "stop_latency": None, "stopped_early": None,
+            "pool_start_seconds": None, **change}
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"context": "threads"}, "column context: 'threads' is not one of fork, forkserver, spawn"),
+    ({"stopped_early": 2}, "column stopped_early: '2' is above 1"),
+    ({"factor": 2.5}, "column factor: '2.5' is not a whole number"),
+    ({"stop_latency": -1.0}, "column stop_latency: '-1.0' is below 0"),
+])
+def test_declared_columns_are_checked_by_their_type(tmp_path, change, expected):
+    trials, provenance = write_job(tmp_path, "ipc_contexts", "m-1", [ipc_row(**change)])
+    with pytest.raises(RawDataError, match=expected):
+        read_trials([trials], [provenance])
+
+
+def test_declared_whole_numbers_stay_whole_where_other_experiments_leave_them_empty(tmp_path):
+    pi = write_job(tmp_path, "pi_python", "m-1", [{**ROW, **NEW_COLUMNS}])
+    ipc = write_job(tmp_path, "ipc_contexts", "m-1", [ipc_row(stop_latency=0.25, stopped_early=1)])
+    tidy = read_trials([pi[0], ipc[0]], [pi[1], ipc[1]])
+    assert {str(tidy[column].dtype) for column in ("samples", "number", "factor", "stopped_early")} == {"Int64"}
+    assert tidy["stop_latency"].dtype == float and tidy["context"].tolist()[1] == "spawn"
+
+
 def test_one_run_never_mixes_machines(tmp_path):
     _, first = write_job(tmp_path, "pi_python", "node-a", [ROW])
     _, second = write_job(tmp_path, "pi_numpy", "node-b", [ROW])

@@ -213,7 +213,7 @@ def _queue_with_a_bad_number(*, workers: int, start_method: str | None) -> dict[
 
 def test_a_failing_queue_is_a_failed_trial_not_a_hang(no_orphans):
     experiment = Experiment(name="toy_queue", family="tests", title="toy", methods=(Method("queue", "q", _queue_with_a_bad_number),),
-                            params=(), points=lambda settings: [], verify=lambda point, answer: True)
+                            points=lambda settings: [], verify=lambda point, answer: True)
     # spare the processes that were there before (a forkserver of earlier tests), as a job does
     spare = tuple(child.pid for child in psutil.Process().children(recursive=True))
     row, _ = time_trial(experiment, Point("queue", 2), TrialContext(start_method="fork", memory_interval=None, spare=spare))

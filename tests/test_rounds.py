@@ -41,7 +41,7 @@ def experiment_with(machine: FakeMachine, durations: dict, *, foreign=lambda met
         return Method(name, name, run, parallel=parallel)
 
     methods = (method("steady"), method("noisy"), method("serial", parallel=False))
-    return Experiment(name="toy", family="tests", title="toy", methods=methods, params=(),
+    return Experiment(name="toy", family="tests", title="toy", methods=methods,
                       points=lambda settings: grid_points(settings, (), methods),
                       verify=lambda point, answer: answer == point.workers, baseline="serial")
 
@@ -126,7 +126,7 @@ def test_an_answer_may_not_overwrite_a_column():
     def run(*, workers, start_method):
         return {"result": 1, "workers": 99}
 
-    experiment = Experiment(name="toy", family="tests", title="toy", methods=(Method("a", "a", run),), params=(),
+    experiment = Experiment(name="toy", family="tests", title="toy", methods=(Method("a", "a", run),),
                             points=lambda settings: [Point("a", 2)], verify=lambda point, answer: True)
     with pytest.raises(ValueError, match="overwrite the column.*workers"):
         time_trial(experiment, Point("a", 2), TrialContext(clocks=FakeMachine().clocks()))

@@ -1,4 +1,5 @@
-"""The book's published numbers, set beside ours: one module per experiment family.
+"""The book's published numbers, set beside ours: one module per experiment family that the book
+measured, named after it in experiments/registry.py, which finds it.
 
 Each family module copies what it needs from the book into
 ``report/reference/book_<family>.json`` (with the source named) and offers
@@ -11,15 +12,14 @@ ratios). :func:`compare_with_book` stacks them into ``book_comparison.csv``.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from report.book import ipc, locking, pi, primes, sharing
+from experiments.registry import family_modules
 from report.book.common import OURS, REFERENCE_DIR
 
-FAMILIES = (pi, primes, ipc, sharing, locking)
+FAMILIES = family_modules(__name__)
 
 __all__ = ["OURS", "REFERENCE_DIR", "book_metadata", "compare_with_book"]
 

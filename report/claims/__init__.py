@@ -1,4 +1,5 @@
-"""The chapter's conclusions as claims, each tested on our data: one module per family.
+"""The chapter's conclusions as claims, each tested on our data: one module per family (named after
+it in experiments/registry.py, which finds it), and ``interpreters`` for the interpreter axis.
 
 :func:`evaluate_claims` turns the tidy trials into one row per claim: its
 statement, where the evidence is (section, figure), the measured ratio with its
@@ -13,11 +14,12 @@ from typing import Any
 
 import pandas as pd
 
+from experiments.registry import family_modules
 from report.analysis import AnalysisSettings
-from report.claims import interpreters, ipc, locking, pi, primes, sharing
+from report.claims import interpreters
 from report.claims.common import NOT_RUN, Claim, Evidence, Measurements, MissingPoint
 
-FAMILIES = (pi, primes, ipc, sharing, locking, interpreters)
+FAMILIES = (*family_modules(__name__), interpreters)
 
 CLAIMS: tuple[Claim, ...] = tuple(claim for family in FAMILIES for claim in family.CLAIMS)
 

@@ -1,8 +1,9 @@
 """Summary tables → SVG figures, with matplotlib's object-oriented API.
 
-One module per experiment family declares its figures (``FIGURES``); this
-package collects them. Each figure names the experiments it draws from, so a
-run that skips an experiment skips its figures too. Every figure is drawn on its
+One module per experiment family declares its figures (``FIGURES``), named after
+the family in experiments/registry.py, which finds it; ``axes`` adds the figures
+of the start-method and interpreter axes. Each figure names the experiments it
+draws from, so a run that skips an experiment skips its figures too. Every figure is drawn on its
 own ``Figure`` (no pyplot state carried between figures) and saved with a
 per-figure salt for SVG ids, so several figures can be inlined in one page.
 """
@@ -16,10 +17,11 @@ from typing import Any
 
 import matplotlib
 
-from report.figures import axes, ipc, locking, pi, primes, sharing, startup
+from experiments.registry import family_modules
+from report.figures import axes
 from report.figures.common import SVG_RC, FigureInputs, FigureSpec, add_hover_titles
 
-FAMILIES = (pi, startup, primes, ipc, sharing, locking)
+FAMILIES = family_modules(__name__)
 
 FIGURES: tuple[FigureSpec, ...] = (*(spec for family in FAMILIES for spec in family.FIGURES), *axes.FIGURES)
 
