@@ -73,6 +73,11 @@ def format_count(value: float | None) -> str:
     return "n/a" if _missing(value) else f"{value:,.0f}"
 
 
+def format_counted(value: float | None, noun: str) -> str:
+    """A count with its noun, in the plural unless it is one: "1 trial", "3 trials"."""
+    return "n/a" if _missing(value) else f"{format_count(value)} {noun}{'' if value == 1 else 's'}"
+
+
 def format_yes_no(value: float | None) -> str:
     """A 0/1 measurement (or its median) as yes or no."""
     return "n/a" if _missing(value) else ("yes" if value >= 0.5 else "no")
@@ -114,6 +119,7 @@ FILTERS = {
     "percent": format_percent,
     "bytes": format_bytes,
     "count": format_count,
+    "counted": format_counted,
     "yes_no": format_yes_no,
     "estimate": format_estimate,
 }
@@ -227,9 +233,18 @@ class ExperimentView:
         return best, worst
 
     def fastest_everywhere(self) -> str | None:
-        """The method that is fastest at every worker count it shares with the others, if one is."""
-        winners = {self.fastest(workers=w)["method"] for w in self.workers if self.fastest(workers=w)}
-        return winners.pop() if len(winners) == 1 else None
+        """The method that is clearly fastest at every worker count, if one is (see :meth:`clearly_fastest`)."""
+        winners = [self.clearly_fastest(workers=w) for w in self.workers]
+        methods = {row["method"] for row in winners if row}
+        return methods.pop() if len(methods) == 1 and all(winners) else None
+
+    def clearly_fastest(self, **conditions: Any) -> dict[str, Any] | None:
+        """The fastest row among those matching ``conditions``, if its interval lies below every other's."""
+        best = self.fastest(**conditions)
+        others = [r for r in self.matching(**conditions) if r is not best and not _missing(r["median_seconds"])]
+        if best is None or not has_interval(best) or not all(has_interval(r) for r in others):
+            return None
+        return best if all(best["ci_high"] < r["ci_low"] for r in others) else None
 
     def table_rows(self, full: bool = False) -> list[dict[str, Any]]:
         """The rows of this experiment's table: all of them, but for a sweep's section table (see :data:`SWEEPS`)."""
@@ -446,6 +461,16 @@ def claim_lookup(claims: pd.DataFrame):
     return lambda claim_id: rows.get(claim_id, {"verdict": None})
 
 
+def interval_side(low: float | None, high: float | None, reference: float = 1.0) -> str | None:
+    """Where an interval lies against ``reference``: "above", "below", "across" it, or None without an interval.
+
+    A sentence that states a direction ("faster", "beat") takes it from here, never from a point estimate.
+    """
+    if _missing(low) or _missing(high):
+        return None
+    return "above" if low > reference else "below" if high < reference else "across"
+
+
 def forkserver_changes(summary: pd.DataFrame) -> list[dict[str, Any]]:
     """Points whose time under forkserver differs from fork's beyond the interval of their paired ratio."""
     if "vs_fork" not in summary:
@@ -493,6 +518,7 @@ def build_context(
         "claims": claims.to_dict("records"),
         # a sentence that states a direction takes it from the claim's verdict, as the claims table does
         "claim": claim_lookup(claims),
+        "side": interval_side,
         "has_interval": has_interval,
         "tally": verdict_tally(claims),
         "findings": key_findings(claims),

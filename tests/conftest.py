@@ -18,6 +18,10 @@ from experiments.spec import START_METHODS as KNOWN_START_METHODS
 
 REPO = Path(__file__).resolve().parent.parent
 
+#: The committed reference run (machine folder, run name), and its folder.
+REFERENCE = ("amd-epyc-2cpu-db7325b1", "reference")
+REFERENCE_RUN = REPO / "results" / REFERENCE[0] / REFERENCE[1]
+
 #: The start methods this platform has, for tests that run under each.
 START_METHODS = [name for name in KNOWN_START_METHODS if name in multiprocessing.get_all_start_methods()]
 SNAKEMAKE = Path(sys.executable).parent / "snakemake"

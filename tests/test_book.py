@@ -76,3 +76,16 @@ def test_the_books_second_chunk_sweep_fills_in_the_powers_of_two():
     assert len(sizes) == len(set(sizes))  # the sizes both sweeps measured come from the first only
     assert {16, 32, 64} <= set(sizes)
     assert ordered.set_index("chunksize").loc[64, "seconds"] == 0.6823
+
+
+def test_beside_the_books_fastest_stop_flag_repeats_stands_our_fastest_trial():
+    from report.book.ipc import compare as compare_ipc
+
+    summary = pd.DataFrame([
+        {"experiment": "ipc_flags", "method": method, "workers": workers, "number": 144000000000001,
+         "median_result": 1, "median_factor": float("nan"), "median_seconds": median, "min_seconds": fastest}
+        for method, workers, median, fastest in (("serial", 1, 2.0, 1.5), ("mmap", 2, 1.0, 0.5))
+    ])
+    ours = compare_ipc(summary).query("source == @OURS").set_index("method")
+    assert ours.loc["mmap", "seconds"] == 0.5
+    assert ours.loc["mmap", "ratio_to_serial"] == pytest.approx(0.5 / 1.5)

@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from conftest import REPO, copy_checkout, run_snakemake
+from conftest import REFERENCE, REPO, copy_checkout, run_snakemake
 from experiments.registry import EXPERIMENTS
 from report.figures import figures_for
 from report.load import EXTRA_COLUMNS, TIDY_COLUMNS
@@ -205,7 +205,6 @@ def test_the_start_method_axis_is_measured_and_summarised_per_start_method(smoke
         assert not rows.duplicated(keys).any(), experiment
 
 
-REFERENCE = ("amd-epyc-2cpu-db7325b1", "reference")
 RERUN = "amd-epyc-2cpu-db7325b1-rerun"
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from experiments.ipc import SERIAL_CUTOFF
-from report.book.common import OURS, load_reference
+from report.book.common import OURS, load_reference, our_seconds
 
 #: The roles, in the order the book lists its numbers.
 ROLE_ORDER = ("small factor", "large factors 1", "large factors 2", "prime 1", "prime 2")
@@ -63,7 +63,7 @@ def load_book() -> pd.DataFrame:
 
 
 def compare(summary: pd.DataFrame, book: pd.DataFrame | None = None) -> pd.DataFrame:
-    """Our ``ipc_flags`` medians and the book's numbers in one table.
+    """Our ``ipc_flags`` fastest trials and the book's (the fastest of its repeats) in one table.
 
     Columns: source, experiment, method, role, number, workers, seconds,
     ratio_to_serial (time over the same source's serial time for the same role).
@@ -79,7 +79,7 @@ def compare(summary: pd.DataFrame, book: pd.DataFrame | None = None) -> pd.DataF
         "role": [roles.get(int(n)) for n in ours["number"]],
         "number": ours["number"],
         "workers": ours["workers"],
-        "seconds": ours["median_seconds"],
+        "seconds": our_seconds(ours, book_took_minima=True),
     }).dropna(subset=["role"])  # a number whose every trial failed has no role
     table = pd.concat([ours, load_book() if book is None else book], ignore_index=True)
     serial = table[table["method"] == "serial"].set_index(["source", "role"])["seconds"]
