@@ -331,7 +331,8 @@ SEARCH_MEASUREMENTS = (
     Column("stopped_early", "yes/no", "",
            "1 if every worker stopped before the end of its range, 0 if one searched on; empty as stop_latency"),
     Column("pool_start_seconds", "number", "s",
-           "starting the pool and its flag's store, part of the trial's time; empty without a pool"),
+           "starting the pool and its flag's store, part of the trial's time; empty without a pool",
+           label="pool start-up"),
 )
 
 IPC_FLAGS = Experiment(
@@ -345,6 +346,7 @@ IPC_FLAGS = Experiment(
     measurements=SEARCH_MEASUREMENTS,
     session=REDIS_SESSION,
     baseline="serial",
+    shown=("pool_start_seconds",),
 )
 
 IPC_CONTEXTS = Experiment(

@@ -462,6 +462,7 @@ SEEDING = Experiment(
     verify=_verify_streams,
     parameters=(DRAWS_PER_WORKER,),
     measurements=(DRAWS, DUPLICATED_DRAWS),
+    shown=("duplicated_draws", "draws"),
 )
 
 # --- cpu_usage ---------------------------------------------------------------------
@@ -476,6 +477,7 @@ CPU_USAGE = Experiment(
     verify=_verify_pi,
     parameters=(SAMPLES,),
     core_interval=0.1,
+    shown=("cpu_utilisation",),
 )
 
 EXPERIMENTS = (PI_PYTHON, PI_NUMPY, PI_CACHE, SEEDING, CPU_USAGE)

@@ -158,7 +158,8 @@ ARRAY_BYTES = Column("array_bytes", "count", "bytes", "size of the array")
 UNWRITTEN_CELLS = Column("unwritten_cells", "count", "",
                          "cells that do not hold what the workers wrote: a worker's id, or a random number")
 FILL_SECONDS = Column("fill_seconds", "number", "s",
-                      "from the first fill's start to the last one's end, the fill alone, as the book timed it")
+                      "from the first fill's start to the last one's end, the fill alone, as the book timed it",
+                      label="fill alone")
 
 
 # --- checks on the written array ------------------------------------------------------------
@@ -282,6 +283,8 @@ NUMPY_SHARING = Experiment(
     parameters=(ARRAY_ROWS, ARRAY_COLUMNS, HOLD_SECONDS),
     measurements=(UNWRITTEN_CELLS, ARRAY_BYTES),
     baseline="copied",
+    # memory is the point here
+    shown=("peak_pss_bytes", "peak_worker_uss_bytes"),
 )
 
 
@@ -352,6 +355,7 @@ RANDOM_FILL = Experiment(
     parameters=(ARRAY_ROWS, ARRAY_COLUMNS),
     measurements=(UNWRITTEN_CELLS, ARRAY_BYTES, FILL_SECONDS, DUPLICATED_STREAMS),
     baseline="serial",
+    shown=("fill_seconds",),
 )
 
 EXPERIMENTS = (NUMPY_SHARING, RANDOM_FILL)

@@ -59,12 +59,19 @@ class Column:
         ``"s"``, ``"bytes"``, or ``""`` for a count or a plain number.
     meaning
         What it is, in words, without the unit.
+    label
+        Its heading in the report's tables (default: the name, in words).
     """
 
     name: str
     type: str
     unit: str
     meaning: str
+    label: str = ""
+
+    @property
+    def heading(self) -> str:
+        return self.label or self.name.replace("_", " ")
 
     def __post_init__(self) -> None:
         if self.type not in COLUMN_TYPES:
@@ -176,6 +183,10 @@ class Experiment:
         Seconds between samples of per-core CPU utilisation during each trial
         (None: not sampled). Sampling costs a little CPU, so only experiments
         that exist to show where CPU time goes turn it on.
+    shown
+        What the section's table shows beside time and speedup, by name: its
+        own measurements, or what every trial measures (``cpu_utilisation``,
+        ``peak_pss_bytes``, ``peak_worker_uss_bytes``; see ``report.render``).
     """
 
     name: str
@@ -190,6 +201,7 @@ class Experiment:
     shuffle_rounds: bool = True
     baseline: str | None = None
     core_interval: float | None = None
+    shown: tuple[str, ...] = ()
 
     def method(self, name: str) -> Method:
         """The method called ``name``."""

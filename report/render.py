@@ -22,7 +22,7 @@ import yaml
 
 from experiments.interpreters import MAIN
 from experiments.registry import EXPERIMENTS
-from experiments.spec import START_METHODS
+from experiments.spec import START_METHODS, Experiment
 from report.analysis import parallel_cores, rank_methods
 from report.book.common import OURS
 from report.claims.common import below
@@ -129,20 +129,33 @@ FILTERS["formatted"] = lambda value, kind: FILTERS[kind](value)
 
 # --- what the templates read -------------------------------------------------------
 
-#: Beside time and speedup, what each experiment measures that its section's table shows:
-#: (summary column, heading, template filter).
-MEASURES: dict[str, tuple[tuple[str, str, str], ...]] = {
-    "seeding": (("median_duplicated_draws", "duplicated draws", "count"), ("median_draws", "draws", "count")),
-    "cpu_usage": (("cpu_utilisation", "CPU use", "ratio"),),
-    "primes_chunksize": (("median_chunksize_used", "chunk size used", "count"),),
-    "primes_queue": (("median_queue_items", "queue items", "count"),),
-    "numpy_sharing": (("median_peak_pss_bytes", "peak PSS", "bytes"),
-                      ("median_peak_worker_uss_bytes", "largest worker USS", "bytes")),
-    "file_counter": (("median_lost_updates", "lost updates", "count"), ("median_count_seconds", "counting time", "seconds")),
-    "value_counter": (("median_lost_updates", "lost updates", "count"), ("median_count_seconds", "counting time", "seconds")),
-    "random_fill": (("median_fill_seconds", "fill alone", "seconds"),),
-    "ipc_flags": (("median_pool_start_seconds", "pool start-up", "seconds"),),
+#: What every trial measures that a section may show (``Experiment.shown``): summary column, heading, filter.
+TRIAL_MEASURES = {
+    "cpu_utilisation": ("cpu_utilisation", "CPU use", "ratio"),
+    "peak_pss_bytes": ("median_peak_pss_bytes", "peak PSS", "bytes"),
+    "peak_worker_uss_bytes": ("median_peak_worker_uss_bytes", "largest worker USS", "bytes"),
 }
+
+
+def shown_measures(experiment: Experiment) -> tuple[tuple[str, str, str], ...]:
+    """Beside time and speedup, what the section's table of ``experiment`` shows: (summary column, heading, filter)."""
+    declared = {column.name: column for column in experiment.measurements}
+    shown = []
+    for name in experiment.shown:
+        if name in TRIAL_MEASURES:
+            shown.append(TRIAL_MEASURES[name])
+            continue
+        if name not in declared:
+            raise ValueError(f"{experiment.name} shows {name!r}, which is neither one of its measurements nor one of"
+                             f" every trial's ({', '.join(TRIAL_MEASURES)})")
+        column = declared[name]
+        kind = "yes_no" if column.type == "yes/no" else {"s": "seconds", "bytes": "bytes"}.get(column.unit, "count")
+        shown.append((f"median_{name}", column.heading, kind))
+    return tuple(shown)
+
+
+#: Per experiment, what its section's table shows beside time and speedup.
+MEASURES = {name: shown_measures(experiment) for name, experiment in EXPERIMENTS.items()}
 
 #: Experiments that sweep a parameter, which their figure draws point by point: their section's
 #: table keeps each method's fastest and slowest point (and the default, where there is one).

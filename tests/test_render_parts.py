@@ -121,3 +121,22 @@ def test_the_data_files_beside_the_report_are_embedded(tmp_path):
     [download] = data_downloads(tmp_path)
     assert download["name"] == "summary.csv"
     assert base64.b64decode(download["uri"].removeprefix("data:text/csv;base64,")) == b"a,b\n1,2\n"
+
+
+def test_a_section_shows_its_declared_measurements_with_their_units_as_filters():
+    from report.render import shown_measures
+
+    counter = EXPERIMENTS["value_counter"]
+    assert shown_measures(counter) == (("median_lost_updates", "lost updates", "count"),
+                                       ("median_count_seconds", "counting time", "seconds"))
+    assert shown_measures(EXPERIMENTS["numpy_sharing"])[0] == ("median_peak_pss_bytes", "peak PSS", "bytes")
+
+
+def test_a_section_cannot_show_what_its_experiment_does_not_measure():
+    import dataclasses
+
+    from report.render import shown_measures
+
+    wrong = dataclasses.replace(EXPERIMENTS["value_counter"], shown=("queue_items",))
+    with pytest.raises(ValueError, match="value_counter shows 'queue_items'"):
+        shown_measures(wrong)
