@@ -299,6 +299,7 @@ def _sweep_experiment(name: str, title: str, swept: Column,
         measurements=(PRIME_SUM, CHUNKSIZE_USED),
         # a chunk size given is not always the one used (the last chunk is smaller)
         shown=("chunksize_used",) if swept is CHUNKSIZE else (),
+        swept=swept.name,
     )
 
 

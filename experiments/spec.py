@@ -187,6 +187,10 @@ class Experiment:
         What the section's table shows beside time and speedup, by name: its
         own measurements, or what every trial measures (``cpu_utilisation``,
         ``peak_pss_bytes``, ``peak_worker_uss_bytes``; see ``report.render``).
+    swept
+        The parameter a sweep varies point by point, which its figure draws
+        (None: not a sweep). The section's table keeps each method's fastest
+        and slowest point, and the appendix all of them.
     """
 
     name: str
@@ -202,6 +206,7 @@ class Experiment:
     baseline: str | None = None
     core_interval: float | None = None
     shown: tuple[str, ...] = ()
+    swept: str | None = None
 
     def method(self, name: str) -> Method:
         """The method called ``name``."""
