@@ -140,3 +140,14 @@ def test_a_section_cannot_show_what_its_experiment_does_not_measure():
     wrong = dataclasses.replace(EXPERIMENTS["value_counter"], shown=("queue_items",))
     with pytest.raises(ValueError, match="value_counter shows 'queue_items'"):
         shown_measures(wrong)
+
+
+def test_a_sweeps_section_table_keeps_each_methods_fastest_slowest_and_default_points():
+    sizes = {0: 1.5, 1: 3.0, 10: 1.2, 100: 1.4, 1000: 2.0}
+    summary = pd.DataFrame([{"experiment": "primes_chunksize", "method": "ordered", "workers": 2, "chunksize": size,
+                             "first": 10**8, "count": 10**4,
+                             "median_seconds": seconds, "ci_low": seconds, "ci_high": seconds}
+                            for size, seconds in sizes.items()])
+    view = ExperimentView("primes_chunksize", summary)
+    assert sorted(row["chunksize"] for row in view.table_rows()) == [0, 1, 10]
+    assert len(view.table_rows(full=True)) == len(sizes)
