@@ -1,2 +1,2 @@
 """From raw trials to the report: load (tidy table), analysis (statistics),
-book (published numbers), figures (SVG), render (HTML and PDF)."""
+book (published numbers), figures (SVG), render (HTML), pdf (its PDF)."""

@@ -1,10 +1,10 @@
-"""Analysis tables + figures → the report: HTML from Jinja2 templates, then PDF.
+"""Analysis tables + figures → the report: HTML from Jinja2 templates.
 
 The templates only look numbers up (through :class:`ExperimentView`); every
 figure in the prose comes from the summary table, none is typed by hand. The
 HTML is self-contained (CSS and SVG figures inline), so it opens from the file
-system with no server and no network; the PDF is WeasyPrint's rendering of the
-same HTML.
+system with no server and no network; the PDF (:mod:`report.pdf`) is
+WeasyPrint's rendering of the same HTML.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from typing import Any
 
 import base64
 import math
-import re
 
 import jinja2
 import pandas as pd
@@ -608,33 +607,3 @@ def render_compare_html(run_folders: list[Path], path: Path) -> None:
         "labels": {name: {m.name: m.label for m in experiment.methods} for name, experiment in EXPERIMENTS.items()},
     }
     path.write_text(environment().get_template("compare.html.j2").render(**context))
-
-
-#: An inline SVG figure, and a download link's embedded file (report.html.j2, "The data").
-INLINE_SVG = re.compile(r"<svg\b.*?</svg>", re.S)
-EMBEDDED_FILE = re.compile(r' href="data:text/csv;base64,[^"]*"')
-
-
-def print_markup(html: str) -> str:
-    """The report's HTML as the PDF lays it out: the same content, in a form WeasyPrint renders faster.
-
-    An inline figure becomes an ``<img>`` of the same SVG: WeasyPrint then parses it as XML and styles
-    it alone, where inline its thousands of elements each go through the HTML parser and the page's
-    stylesheet (2 of the reference PDF's 10 s). A download link keeps its text but not its file: the
-    PDF carries the files as attachments, and each link would store its file a second time.
-    """
-    def image(svg: re.Match) -> str:
-        payload = base64.b64encode(svg.group(0).encode()).decode("ascii")
-        return f'<img alt="" src="data:image/svg+xml;base64,{payload}">'
-
-    return EMBEDDED_FILE.sub("", INLINE_SVG.sub(image, html))
-
-
-def render_pdf(html_path: Path, pdf_path: Path) -> None:
-    """The PDF of an HTML report, carrying the data files beside it as attachments."""
-    import weasyprint
-
-    attachments = [weasyprint.Attachment(filename=str(path), name=path.name, description=path.name)
-                   for path in (html_path.parent / name for name in DATA_FILES) if path.is_file()]
-    html = weasyprint.HTML(string=print_markup(html_path.read_text()), base_url=str(html_path))
-    html.write_pdf(str(pdf_path), attachments=attachments)

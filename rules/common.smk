@@ -4,6 +4,7 @@
 
 import ast
 import json
+import functools
 import os
 import shlex
 import sys
@@ -67,18 +68,21 @@ def module_file(name):
     return None
 
 
+@functools.cache  # every rule asks again; parsing each module once saves a second per workflow start
 def imported_modules(name, path):
     """Every module that module ``name`` (at ``path``) imports, imports inside functions included (the
     commands import lazily), and the family modules it imports through the registry's ``family_modules``."""
+    found = []
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
         if isinstance(node, ast.Import):
-            yield from (alias.name for alias in node.names)
+            found += [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            yield node.module
+            found.append(node.module)
             # ``from experiments import pi`` imports a module, not a name
-            yield from (f"{node.module}.{alias.name}" for alias in node.names)
+            found += [f"{node.module}.{alias.name}" for alias in node.names]
         elif isinstance(node, ast.Call) and getattr(node.func, "id", None) == "family_modules":
-            yield from family_imports(name, node.args[0])
+            found += family_imports(name, node.args[0])
+    return tuple(found)
 
 
 def family_imports(name, package):

@@ -25,7 +25,7 @@ rule compare_machines:
 rule compare_pdf:
     input:
         html=rules.compare_machines.output.html,
-        code=report_step_sources("report.render"),
+        code=report_step_sources("report.pdf"),
     output:
         pdf=COMPARE_DIR / "compare.pdf",
     log:

@@ -116,7 +116,7 @@ rule render_pdf:
         # attached to the PDF, so that a report mailed on still holds its data
         data=[rules.collect_trials.output.tidy, rules.analyze_trials.output.summary,
               rules.analyze_trials.output.claims, rules.analyze_trials.output.comparison],
-        code=report_step_sources("report.render"),
+        code=report_step_sources("report.pdf"),
     output:
         pdf=RUN_DIR / "report.pdf",
     log:
@@ -124,4 +124,4 @@ rule render_pdf:
     conda:
         ENVIRONMENT
     shell:
-        "python -m report pdf --html {input.html} --output {output.pdf} 2>&1 | tee {log}"
+        "python -m report pdf --html {input.html} --attach {input.data} --output {output.pdf} 2>&1 | tee {log}"

@@ -22,7 +22,11 @@ def words_past_the_right_margin(pdf: Path) -> list[tuple[int, str]]:
     return found
 
 
+def page_texts(pdf: Path) -> list[str]:
+    """The text of each page of ``pdf``, in order."""
+    return subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split("\f")
+
+
 def pages_before_the_appendix(pdf: Path) -> int:
     """How many pages come before the one that opens with the heading "Appendix"."""
-    pages = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split("\f")
-    return next(number for number, text in enumerate(pages) if text.lstrip().startswith("Appendix\n"))
+    return next(number for number, text in enumerate(page_texts(pdf)) if text.lstrip().startswith("Appendix\n"))

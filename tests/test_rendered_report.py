@@ -10,8 +10,9 @@ import subprocess
 import pytest
 from PIL import Image
 
+from conftest import REPO
 from experiments.registry import EXPERIMENTS
-from pdf_pages import pages_before_the_appendix, words_past_the_right_margin
+from pdf_pages import page_texts, pages_before_the_appendix, words_past_the_right_margin
 from report.figures import figures_for
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -137,8 +138,21 @@ def test_no_word_of_the_pdf_runs_into_the_right_margin(smoke_run):
     assert words_past_the_right_margin(smoke_run / "report.pdf") == []
 
 
+def test_the_pdf_lists_its_contents_on_page_1_or_2(smoke_run):
+    assert any(re.search(r"^Contents$", text, re.M) for text in page_texts(smoke_run / "report.pdf")[:2])
+
+
 def test_the_pdf_body_before_its_appendix_is_at_most_30_pages(smoke_run):
     assert pages_before_the_appendix(smoke_run / "report.pdf") <= 30
+
+
+#: The committed report of the default grid (README, "A published run").
+REFERENCE_PDF = REPO / "results" / "amd-epyc-2cpu-db7325b1" / "reference" / "report.pdf"
+
+
+def test_the_committed_reference_pdf_keeps_every_word_inside_the_margin_and_its_body_within_30_pages():
+    assert words_past_the_right_margin(REFERENCE_PDF) == []
+    assert pages_before_the_appendix(REFERENCE_PDF) <= 30
 
 
 def test_screenshot_is_a_real_page(page_visit):
