@@ -78,6 +78,13 @@ def format_counted(value: float | None, noun: str) -> str:
     return "n/a" if _missing(value) else f"{format_count(value)} {noun}{'' if value == 1 else 's'}"
 
 
+def divided(numerator: float | None, denominator: float | None) -> float | None:
+    """``numerator / denominator``, or None when either is missing (a point without usable trials) or it is 0."""
+    if _missing(numerator) or _missing(denominator) or denominator == 0:
+        return None
+    return numerator / denominator
+
+
 def format_yes_no(value: float | None) -> str:
     """A 0/1 measurement (or its median) as yes or no."""
     return "n/a" if _missing(value) else ("yes" if value >= 0.5 else "no")
@@ -120,6 +127,7 @@ FILTERS = {
     "bytes": format_bytes,
     "count": format_count,
     "counted": format_counted,
+    "over": divided,  # {{ a | over(b) | ratio }}: a / b, or n/a
     "yes_no": format_yes_no,
     "estimate": format_estimate,
 }

@@ -165,3 +165,15 @@ def test_the_advice_calls_a_method_the_fastest_only_when_its_interval_is_below_e
     advice = render(reference, "summary.html.j2", summary=with_winner(reference, "pi_python", "processes", ci_high))
     assert f"{EXPERIMENTS['pi_python'].method('processes').label} with" in advice
     assert ("was the fastest by its median, though not clearly ahead" in advice) != clearly
+
+
+def test_a_point_without_usable_trials_reads_n_a_and_breaks_no_sentence(reference):
+    """Every trial of a point set aside (disturbed, or wrong): its ratios say n/a, and the section still renders."""
+    summary = reference["summary"]
+    said = {"primes_chunksize": "No chunk size had a usable trial"}
+    for experiment in ("primes_queue", "primes_chunksize", "pool_startup", "numpy_sharing"):
+        for method in primary(summary).query("experiment == @experiment")["method"].unique():
+            summary = crafted_point(summary, experiment, method, None, median_seconds=float("nan"),
+                                    ci_low=float("nan"), ci_high=float("nan"))
+        text = render(reference, f"sections/{experiment}.html.j2", summary=summary)
+        assert said.get(experiment, "n/a") in text, experiment
