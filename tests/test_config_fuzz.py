@@ -20,6 +20,7 @@ from conftest import REPO, run_snakemake
 from experiments.config import ConfigError, load_config
 
 BASES = {name: yaml.safe_load((REPO / "config" / f"{name}.yaml").read_text()) for name in ("config", "smoke")}
+SCHEMA = yaml.safe_load((REPO / "config" / "config.schema.yaml").read_text())
 
 #: Garbage that no key of the schema accepts.
 NESTED_GARBAGE = [{"a": [None, {"b": float("nan")}]}, [[{"x": -1}]], {"": {}}, [[], [[]]]]
@@ -75,12 +76,27 @@ def renamed(config, path):
     return changed
 
 
+def schema_type(path) -> str | None:
+    """The schema's type for the value at ``path`` of a config file (None where it names none)."""
+    node = SCHEMA
+    for key in path:
+        if "$ref" in node:
+            node = SCHEMA["$defs"][node["$ref"].rsplit("/", 1)[1]]
+        children = node.get("properties", {})
+        node = children.get(key) if isinstance(key, str) else node.get("items")
+        if node is None:
+            return None
+    return SCHEMA["$defs"][node["$ref"].rsplit("/", 1)[1]].get("type") if "$ref" in node else node.get("type")
+
+
 def type_mutations(config):
     """Every value replaced by every bad value for its type."""
     for path, value in value_paths(config):
         if isinstance(value, dict) and not value and path[-1] != "experiments":
             continue  # an empty section is fine: its defaults fill it
         for bad in BAD_VALUES[type(value)](value):
+            if isinstance(value, int) and isinstance(bad, float) and schema_type(path) == "number":
+                continue  # 5.0 and 5.5 seconds are numbers, where a whole number was written
             if path[:1] == ("interpreters",) and len(path) == 2 and isinstance(bad, str) and bad:
                 continue  # an interpreter may be given as a plain command name: valid
             yield f"{path} = {bad!r}", replaced(config, path, bad)
