@@ -103,7 +103,8 @@ def machine_id(info: dict[str, Any] | None = None) -> str:
 
 
 def git_commit() -> dict[str, Any]:
-    """The commit the code ran from, and whether the working tree had changes."""
+    """The commit the code ran from, and whether its code had changes: results/ is output, not code
+    (remaking a committed run replaces its files), so its changes do not count."""
 
     def git(*args: str) -> str:
         return subprocess.run(
@@ -111,7 +112,8 @@ def git_commit() -> dict[str, Any]:
         ).stdout.strip()
 
     try:
-        return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no"))}
+        return {"commit": git("rev-parse", "HEAD"), "dirty": bool(git("status", "--porcelain", "--untracked-files=no",
+                                                                     "--", ".", ":(exclude)results"))}
     except (OSError, subprocess.SubprocessError):
         return {"commit": None, "dirty": None}
 
