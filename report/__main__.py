@@ -45,7 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     figures.add_argument("--cores", type=Path, required=True, help="per-core samples (cores.csv)")
     figures.add_argument("--config", type=Path, required=True)
     figures.add_argument("--folder", type=Path, required=True)
-    figures.add_argument("names", nargs="+")
+    figures.add_argument("names", nargs="*", help="the figures to draw (default: every figure the configuration has)")
 
     html = steps.add_parser("html", help="summaries and figures → report.html")
     html.add_argument("--quality", type=Path, required=True)
@@ -54,7 +54,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     html.add_argument("--comparison", type=Path, required=True)
     html.add_argument("--run", type=Path, required=True)
     html.add_argument("--config", type=Path, required=True)
-    html.add_argument("--figures", type=Path, nargs="*", default=[])
+    html.add_argument("--figures", type=Path, required=True, help="the folder of the figures (SVG)")
     html.add_argument("--output", type=Path, required=True)
 
     compare = steps.add_parser("compare", help="several machines' runs → compare.html")
@@ -127,7 +127,7 @@ def run_step(args: argparse.Namespace) -> int:
         evaluate_claims(primary(tidy), run["machine"], settings, every_interpreter=own_start).to_csv(
             args.claims, index=False)
     elif args.step == "figures":
-        from report.figures import FigureInputs, draw_figures
+        from report.figures import FigureInputs, draw_figures, figures_for
 
         run = json.loads(args.run.read_text())
         config = json.loads(args.config.read_text())
@@ -142,12 +142,11 @@ def run_step(args: argparse.Namespace) -> int:
             smallest_factor_bound=config["report"]["smallest_factor_bound"],
             confidence=config["analysis"]["confidence"],
         )
-        draw_figures(inputs, args.names, args.folder)
+        draw_figures(inputs, args.names or figures_for(config["experiments"]), args.folder)
     elif args.step == "html":
         from report.book import book_metadata
         from report.render import build_context, render_html
 
-        figure_paths = list(args.figures)
         summary = read_table(args.summary)
         context = build_context(
             summary=primary(summary),
@@ -157,8 +156,8 @@ def run_step(args: argparse.Namespace) -> int:
             quality=json.loads(args.quality.read_text()),
             run=json.loads(args.run.read_text()),
             config=json.loads(args.config.read_text()),
-            figures_dir=figure_paths[0].parent if figure_paths else args.output.parent,
-            figure_names=[path.stem for path in figure_paths],
+            figures_dir=args.figures,
+            figure_names=sorted(path.stem for path in args.figures.glob("*.svg")),
             book_meta=book_metadata(),
         )
         render_html(context, args.output)

@@ -14,7 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import base64
+import html
 import math
+import re
 
 import jinja2
 import pandas as pd
@@ -30,6 +32,9 @@ from report.claims.pi import THREAD_GAIN
 from report.load import EXTRA_COLUMNS, TIDY_COLUMNS
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: A figure's title in its SVG (report/figures/__init__.py writes it there); matplotlib writes it before the
+#: title of its own name as the file's creator.
+SVG_TITLE = re.compile(r"<dc:title>(.*?)</dc:title>", re.S)
 
 
 # --- number formatting (template filters) ------------------------------------------
@@ -412,10 +417,15 @@ def has_interval(row: Mapping[str, Any]) -> bool:
     return bounds and (_missing(level) or level > 0)
 
 
-def figure_markup(figures_dir: Path, name: str) -> str:
+def figure_markup(svg: str) -> str:
     """The SVG of a figure, without its XML prologue, for inlining."""
-    text = (figures_dir / f"{name}.svg").read_text()
-    return text[text.index("<svg"):]
+    return svg[svg.index("<svg"):]
+
+
+def figure_title(svg: str) -> str:
+    """The title the figures step wrote into a figure's SVG metadata (``<dc:title>``)."""
+    title = SVG_TITLE.search(svg)
+    return html.unescape(title.group(1)) if title else ""
 
 
 def book_rows_function(comparison: pd.DataFrame):
@@ -513,9 +523,7 @@ def build_context(
     book_meta: Mapping[str, Any],
 ) -> dict[str, Any]:
     """Everything the templates may use, but the run's data files (see :func:`run_data`)."""
-    from report.figures import FIGURES
-
-    titles = {spec.name: spec.title for spec in FIGURES}
+    svgs = {name: (figures_dir / f"{name}.svg").read_text() for name in figure_names}
     views = {name: ExperimentView(name, summary) for name in EXPERIMENTS}
     jobs = run["jobs"]
     # the workflow's own interpreter describes the run (the machine fingerprint includes it)
@@ -557,8 +565,8 @@ def build_context(
         # the confidence level of every interval, as the prose and tables name it
         "ci": format_percent(config["analysis"]["confidence"]),
         "config_yaml": yaml.safe_dump(dict(config), sort_keys=False),
-        "figures": {name: figure_markup(figures_dir, name) for name in figure_names},
-        "figure_titles": titles,
+        "figures": {name: figure_markup(svg) for name, svg in svgs.items()},
+        "figure_titles": {name: figure_title(svg) for name, svg in svgs.items()},
         "book": book_meta,
         "tidy_columns": {**TIDY_COLUMNS, **EXTRA_COLUMNS},
     }

@@ -17,7 +17,6 @@ from experiments.config import load_config, resolve_interpreters
 from experiments.interpreters import MAIN
 from experiments.machine import machine_id
 from experiments.registry import EXPERIMENTS, FAMILIES
-from report.figures import figures_for
 
 #: Each configured experiment's settings: methods, workers, round keys, parameters. Checking
 #: (not snakemake.utils.validate, which takes 2.0 for an integer and dumps the failing
@@ -35,8 +34,6 @@ INTERPRETERS = resolve_interpreters(config, Path(workflow.basedir))
 
 #: One timed job per experiment and interpreter it runs on: "<experiment>@<interpreter>".
 JOBS = [f"{name}@{interpreter}" for name, settings in SETTINGS.items() for interpreter in settings["interpreters"]]
-
-FIGURES = figures_for(SETTINGS)
 
 #: A timed job claims every core Snakemake may use, so no other job runs beside it.
 #: Cluster executors have no local core count: there the profile asks for whole nodes.

@@ -70,19 +70,17 @@ rule draw_figures:
         cores=rules.collect_trials.output.cores,
         config=rules.record_config.output[0],
         code=report_step_sources("report.load", "report.figures"),
+    # a folder: the step draws the figures the run's configuration has, which the workflow need not
+    # import matplotlib to name (half a second off every start)
     output:
-        expand(RUN_DIR / "figures" / "{figure}.svg", figure=FIGURES),
+        directory(RUN_DIR / "figures"),
     log:
         RUN_DIR / "logs" / "draw_figures.log",
-    params:
-        folder=RUN_DIR / "figures",
-        figures=FIGURES,
     conda:
         ENVIRONMENT
     shell:
         "python -m report figures --summary {input.summary} --comparison {input.comparison}"
-        " --run {input.run} --cores {input.cores} --config {input.config} --folder {params.folder}"
-        " {params.figures} 2>&1 | tee {log}"
+        " --run {input.run} --cores {input.cores} --config {input.config} --folder {output} 2>&1 | tee {log}"
 
 
 rule render_html:

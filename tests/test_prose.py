@@ -43,7 +43,8 @@ def render(reference, template: str, *, claims=None, summary=None) -> str:
                             claims=reference["claims"] if claims is None else claims, quality=reference["quality"],
                             run=reference["run"], config=reference["config"], figures_dir=REFERENCE_RUN,
                             figure_names=[], book_meta=book_metadata())
-    context["figures"] = collections.defaultdict(str)  # the sentences are the point, not the drawings
+    # the sentences are the point, not the drawings
+    context["figures"] = context["figure_titles"] = collections.defaultdict(str)
     html = environment().from_string(MACROS + '{% include "' + template + '" %}').render(
         **context, downloads=[], quiet=None)
     return " ".join(re.sub(r"<[^>]+>", " ", html).split())

@@ -49,7 +49,8 @@ def draw_figures(inputs: FigureInputs, names: Iterable[str], folder: Path) -> li
         with matplotlib.rc_context({**SVG_RC, "svg.hashsalt": name}):
             figure = specs[name].draw(inputs)
             buffer = io.StringIO()
-            figure.savefig(buffer, format="svg", metadata={"Date": None})
+            # the title travels in the file: the HTML step reads it there, without importing matplotlib
+            figure.savefig(buffer, format="svg", metadata={"Date": None, "Title": specs[name].title})
         path.write_text(add_hover_titles(buffer.getvalue(), figure, name))
         paths.append(path)
     return paths

