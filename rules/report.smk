@@ -119,6 +119,8 @@ rule render_pdf:
         pdf=RUN_DIR / "report.pdf",
     log:
         RUN_DIR / "logs" / "render_pdf.log",
+    # the body and the appendix are laid out at once, in two processes (report/pdf.py)
+    threads: 2
     conda:
         ENVIRONMENT
     shell:

@@ -34,6 +34,10 @@ PREREQUISITES = {
         (("pdftoppm",), "pdftoppm: apt-get install poppler-utils (tools/setup.sh does)"),
         (("pdfdetach",), "pdfdetach: apt-get install poppler-utils (tools/setup.sh does)"),
     ],
+    "test_pdf.py": [
+        (("pdfinfo",), "pdfinfo: apt-get install poppler-utils (tools/setup.sh does)"),
+        (("pdftotext",), "pdftotext: apt-get install poppler-utils (tools/setup.sh does)"),
+    ],
     "test_redis_server.py": [
         (("redis-server",), "redis-server: apt-get install redis-server (tools/setup.sh does)"),
     ],

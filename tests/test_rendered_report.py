@@ -12,7 +12,14 @@ from PIL import Image
 
 from conftest import REPO
 from experiments.registry import EXPERIMENTS
-from pdf_pages import page_texts, pages_before_the_appendix, words_past_the_right_margin
+from pdf_pages import (
+    internal_links,
+    named_destinations,
+    page_footers,
+    page_texts,
+    pages_before_the_appendix,
+    words_past_the_right_margin,
+)
 from report.figures import figures_for
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -144,6 +151,20 @@ def test_the_pdf_lists_its_contents_on_page_1_or_2(smoke_run):
 
 def test_the_pdf_body_before_its_appendix_is_at_most_30_pages(smoke_run):
     assert pages_before_the_appendix(smoke_run / "report.pdf") <= 30
+
+
+def test_every_link_of_the_pdf_lands_in_the_report_from_the_body_into_the_appendix_and_back(smoke_run):
+    pdf = smoke_run / "report.pdf"
+    destinations, links, body = named_destinations(pdf), internal_links(pdf), pages_before_the_appendix(pdf)
+    assert [name for _, name in links if name not in destinations] == []
+    assert any(page <= body < destinations[name] for page, name in links)
+    assert any(destinations[name] <= body < page for page, name in links)
+
+
+def test_the_pdf_numbers_the_body_and_the_appendix_each_on_its_own(smoke_run):
+    footers, body = page_footers(smoke_run / "report.pdf"), pages_before_the_appendix(smoke_run / "report.pdf")
+    appendix = len(footers) - body
+    assert footers == [f"{n}/{body}" for n in range(1, body + 1)] + [f"A-{n}/A-{appendix}" for n in range(1, appendix + 1)]
 
 
 #: The committed report of the default grid (README, "A published run").
