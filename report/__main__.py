@@ -174,9 +174,14 @@ def pdf_step(args: argparse.Namespace) -> int:
 
     # WeasyPrint makes millions of objects that all live until the PDF is written: the cyclic garbage
     # collector's passes over them took a third of this step and freed nothing (the peak memory is the same
-    # without them). Frozen afterwards, they are not traversed once more as the process exits.
+    # without them). Off here, it is off in the workers forked from here (report/pdf.py) too. Frozen
+    # afterwards, the objects are not traversed once more as the process exits.
     gc.disable()
-    render_pdf(args.html, args.output, args.attach)
+    try:
+        render_pdf(args.html, args.output, args.attach)
+    except ValueError as error:
+        print(f"python -m report pdf: {args.html}: {error}", file=sys.stderr)
+        return 1
     gc.freeze()
     return 0
 

@@ -14,7 +14,6 @@ other part's real one.
 from __future__ import annotations
 
 import base64
-import gc
 import io
 import multiprocessing
 import re
@@ -144,8 +143,7 @@ def render_pdf(html_path: Path, pdf_path: Path, attachments: list[Path]) -> None
     """The PDF of the HTML report at ``html_path``, with the files ``attachments`` attached."""
     parts = split_parts(print_markup(html_path.read_text()))
     files = [attachments] + [[]] * (len(parts) - 1)
-    # forked, the workers start with WeasyPrint imported (half a second each); without the cyclic garbage
-    # collector, as this process (report/__main__.py)
-    with ProcessPoolExecutor(len(parts), mp_context=multiprocessing.get_context("fork"), initializer=gc.disable) as pool:
+    # forked, the workers start with WeasyPrint imported (half a second each)
+    with ProcessPoolExecutor(len(parts), mp_context=multiprocessing.get_context("fork")) as pool:
         rendered = list(pool.map(render_part, [part.markup for part in parts], [str(html_path)] * len(parts), files))
     join_parts(parts, rendered).write(pdf_path)

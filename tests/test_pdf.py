@@ -5,6 +5,7 @@ from __future__ import annotations
 import pypdf
 import pytest
 
+from report.__main__ import parse_args, run_step
 from report.pdf import render_pdf
 from report.render import TEMPLATES
 from pdf_pages import internal_links, named_destinations, page_footers, page_labels, page_texts
@@ -65,8 +66,9 @@ def test_a_document_without_an_appendix_is_one_part(tmp_path):
     assert named_destinations(tmp_path / "compare.pdf")["results"] == 2
 
 
-def test_a_page_without_a_body_is_refused(tmp_path):
+def test_a_page_without_a_body_is_refused_in_one_line_and_leaves_no_pdf(tmp_path, capsys):
     html = tmp_path / "broken.html"
     html.write_text("<html><p>no body element</p></html>")
-    with pytest.raises(ValueError, match="no <body>"):
-        render_pdf(html, tmp_path / "broken.pdf", [])
+    assert run_step(parse_args(["pdf", "--html", str(html), "--output", str(tmp_path / "broken.pdf")])) == 1
+    assert capsys.readouterr().err == f"python -m report pdf: {html}: the report's HTML has no <body>\n"
+    assert not (tmp_path / "broken.pdf").exists()
