@@ -34,7 +34,8 @@ APPENDIX = '<section id="appendix">'
 ELEMENT_ID = re.compile(r'\sid="([^"]+)"')
 INTERNAL_LINK = re.compile(r'\shref="#([^"]+)"')
 #: The element each part ends with: its footers count the pages up to it (style.css).
-PART_END = '<div id="part-end"></div>'
+PART_END_ID = "part-end"
+PART_END = f'<div id="{PART_END_ID}"></div>'
 
 
 def print_markup(html: str) -> str:
@@ -108,7 +109,8 @@ def join_parts(parts: list[Part], rendered: list[bytes]) -> pypdf.PdfWriter:
             writer.add_page(page)
         for name, destination in reader.named_destinations.items():
             index = reader.get_destination_page_number(destination)
-            if index < len(kept):  # not a stand-in on the link-target page: the real one
+            # not a stand-in on the link-target page, nor the end mark that every part has
+            if index < len(kept) and name != PART_END_ID:
                 writer.add_named_destination_array(TextStringObject(name), ArrayObject([
                     writer.pages[start + index].indirect_reference, NameObject("/XYZ"),
                     FloatObject(destination.left), FloatObject(destination.top), NullObject()]))
