@@ -53,8 +53,11 @@ from experiments.owned import folder_prefix
 from experiments.spec import Column, Experiment, Method, Point, grid_points
 
 #: How many standard errors an estimate may stray from π before it counts as
-#: wrong: at 4, a correct method fails about once in 16,000 trials.
-TOLERANCE_STANDARD_ERRORS = 4.0
+#: wrong. At 6, a correct method fails about once in 500 million trials; at 4
+#: it failed once in 16,000, which is one trial in every few runs of the default
+#: grid (and once a flaky test). A method that loses or repeats a worker's share
+#: is off by far more.
+TOLERANCE_STANDARD_ERRORS = 6.0
 
 # The columns this family's experiments add to the tidy table.
 SAMPLES = Column("samples", "count", "", "darts per trial")
@@ -228,7 +231,7 @@ def _pi_python_method(kind: str, task=_python_task):
 
 
 def _verify_pi(point: Point, answer: Any) -> bool:
-    """The estimate lies within four standard errors of π for its number of darts."""
+    """The estimate lies within six standard errors of π for its number of darts."""
     return pi_is_close(float(answer), point.params["samples"])
 
 
@@ -370,7 +373,7 @@ def _fill_cache_without_index(*, memory: joblib.Memory, **kwargs: Any) -> None:
 
 
 def _verify_cached(point: Point, answer: Mapping[str, float]) -> bool:
-    """The estimate lies within four standard errors of π, and no two workers threw the same darts."""
+    """The estimate lies within six standard errors of π, and no two workers threw the same darts."""
     return answer["duplicated_streams"] == 0 and pi_is_close(answer["result"], point.params["samples"])
 
 
@@ -445,7 +448,7 @@ def _seeded_draws(*, workers: int, start_method: str | None, draws_per_worker: i
 
 
 def _verify_streams(point: Point, answer: Mapping[str, float]) -> bool:
-    """No draw repeats another, and the estimate of π from all draws is within four standard errors."""
+    """No draw repeats another, and the estimate of π from all draws is within six standard errors."""
     return answer["duplicated_draws"] == 0 and pi_is_close(answer["result"], answer["draws"])
 
 

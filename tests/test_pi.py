@@ -28,12 +28,14 @@ def test_split_evenly_rejects_no_parts():
         pi.split_evenly(10, 0)
 
 
-def test_tolerance_is_four_standard_errors_of_the_binomial_estimate():
-    n = 10_000
-    p = math.pi / 4
-    assert pi.pi_tolerance(n) == pytest.approx(4 * 4 * math.sqrt(p * (1 - p) / n))
+def test_an_estimate_passes_within_six_standard_errors_and_fails_beyond():
+    n = 1_000_000
+    standard_error = 4 * math.sqrt(math.pi / 4 * (1 - math.pi / 4) / n)  # ≈ 0.00164 for a binomial hit count
     assert pi.pi_is_close(math.pi, 100)
-    assert not pi.pi_is_close(3.0, 1_000_000)  # 0.14 off, tolerance ~0.0066
+    assert pi.pi_is_close(math.pi - 5.5 * standard_error, n)
+    assert pi.pi_is_close(math.pi + 5.5 * standard_error, n)
+    assert not pi.pi_is_close(math.pi + 6.5 * standard_error, n)
+    assert not pi.pi_is_close(3.0, n)  # 0.14 off: a method that lost a share of its darts
 
 
 def test_worker_seeds_are_independent():
