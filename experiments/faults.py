@@ -12,7 +12,8 @@ both into a failed trial:
 Before either is raised, every process the trial started is killed (SIGKILL
 works on stopped processes too), so whatever the method's own clean-up waits
 for has ended. Processes that outlive a trial by design (the sampler, the
-session's Redis server) are spared.
+session's Redis server, multiprocessing's forkserver and resource tracker) are
+spared.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import os
 import signal
 import sys
 import threading
+from multiprocessing import forkserver, resource_tracker
 from typing import Callable, Collection, Iterator, Optional
 
 import psutil
@@ -83,6 +85,25 @@ def kill_descendants(spare: Collection[int] = ()) -> list:
             child.kill()
     psutil.wait_procs(doomed, timeout=5)
     return doomed
+
+
+def multiprocessing_servers() -> tuple:
+    """The pids of the forkserver and the resource tracker that multiprocessing started in this process.
+
+    They serve every later trial of the job. multiprocessing waits for its
+    forkserver by pid before it reuses it, so a forkserver that a fault's
+    clean-up killed and reaped would fail every later forkserver trial with
+    ``ChildProcessError``. (The attributes are private; a Python without them
+    spares nothing more.)
+    """
+    pids = (getattr(forkserver._forkserver, "_forkserver_pid", None),
+            getattr(resource_tracker._resource_tracker, "_pid", None))
+    return tuple(pid for pid in pids if pid)
+
+
+def kill_trial_processes(spare: Collection[int] = ()) -> list:
+    """SIGKILL what a trial started: every descendant but ``spare`` and multiprocessing's servers."""
+    return kill_descendants((*spare, *multiprocessing_servers()))
 
 
 def _signal_name(number: int) -> str:
@@ -159,7 +180,7 @@ def guarded(deadline: float, *, spare: Collection[int] = (),
         faults.append(fault)
         # the method's clean-up gets a deadline of its own, then is cut short the same way
         signal.setitimer(signal.ITIMER_REAL, CLEANUP_SECONDS)
-        kill_descendants(spare)
+        kill_trial_processes(spare)
         on_fault()
         raise fault
 

@@ -31,7 +31,7 @@ from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, TextI
 import psutil
 
 from experiments.disturbance import MachineTicks, disturbance, is_disturbed, machine_ticks
-from experiments.faults import guarded, kill_descendants
+from experiments.faults import guarded, kill_descendants, kill_trial_processes
 from experiments.intervals import median_interval
 from experiments.machine import default_start_method, usable_cpus
 from experiments.sampler import Sampler
@@ -165,7 +165,7 @@ def time_trial(experiment: Experiment, point: Point, context: TrialContext, *,
         with guarded(deadline, spare=context.spare):
             answer = method.run(**kwargs)
     except Exception as exc:  # noqa: BLE001 - any failure of the method is data
-        kill_descendants(context.spare)  # what a pool started again while it was being killed, too
+        kill_trial_processes(context.spare)  # what a pool started again while it was being killed, too
         error = f"{type(exc).__name__}: {exc}"
     seconds = clocks.interval() - start
     ended_at = clocks.wall()

@@ -56,6 +56,31 @@ def _kill_a_worker_after_it_reported(sig: int):
     return run
 
 
+def _square(number: int) -> int:
+    return number * number
+
+
+def _forkserver_pool(*, workers, start_method, fail: bool = False, hang: bool = False):
+    with multiprocessing.get_context("forkserver").Pool(workers) as pool:
+        if hang:
+            pool.map(_sleep, [3600.0] * workers)
+        squares = pool.map(_square, range(8))
+        if fail:
+            raise ValueError("the method failed after its pool had started")
+        return squares
+
+
+def forkserver_after_faults() -> None:
+    """A hung and a failed forkserver trial, then one more: the forkserver they started must serve it."""
+    experiment = Experiment(name="faults", family="tests", title="faults", methods=(
+        Method("hang", "hang", lambda **kwargs: _forkserver_pool(hang=True, **kwargs)),
+        Method("fail", "fail", lambda **kwargs: _forkserver_pool(fail=True, **kwargs)),
+        Method("works", "works", _forkserver_pool),
+    ), points=lambda settings: [], verify=lambda point, answer: answer == [n * n for n in range(8)])
+    rows = [time_trial(experiment, Point(name, 2), TrialContext(), deadline=3)[0] for name in ("hang", "fail", "works")]
+    print(json.dumps({row["method"]: {"error": row["error"], "correct": row["correct"]} for row in rows}))
+
+
 SCENARIOS = {
     "pool-sigkill": (_pool_with_a_lost_worker(signal.SIGKILL), 120),
     "pool-sigstop": (_pool_with_a_lost_worker(signal.SIGSTOP), 120),
@@ -66,6 +91,8 @@ SCENARIOS = {
 
 
 def main(name: str) -> None:
+    if name == "forkserver-after-faults":
+        return forkserver_after_faults()
     run, deadline = SCENARIOS[name]
     experiment = Experiment(name="faults", family="tests", title="faults", methods=(Method("m", "m", run),),
                             points=lambda settings: [Point("m", 2)], verify=lambda point, answer: True)

@@ -52,6 +52,13 @@ def test_a_hanging_trial_fails_at_its_deadline():
     assert outcome["left"] == []
 
 
+def test_the_forkserver_serves_the_trials_after_a_hung_and_a_failed_one():
+    outcome = run_scenario("forkserver-after-faults")
+    assert outcome["hang"]["error"].startswith("TrialTimeout:")
+    assert outcome["fail"]["error"] == "ValueError: the method failed after its pool had started"
+    assert outcome["works"] == {"error": "", "correct": True}
+
+
 def job_settings(experiment: str, section: dict) -> str:
     config = yaml.safe_load((REPO / "config" / "smoke.yaml").read_text())
     config["experiments"] = {experiment: section}
