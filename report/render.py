@@ -346,6 +346,17 @@ def flagged_points(summary: pd.DataFrame) -> list[dict[str, Any]]:
     return flagged
 
 
+def failed_points(summary: pd.DataFrame) -> list[dict[str, Any]]:
+    """The points, on every interpreter, whose timed trials failed: an error, or an answer that failed its check.
+
+    Each row has its first error in ``why`` ("wrong answer" when the trial raised
+    nothing). Methods wrong by design are not here: failing is what they show.
+    """
+    failed = summary[summary["wrong_trials"].fillna(0).astype(int) > 0]
+    return [{**row, "why": row["error"] if not _missing(row["error"]) and row["error"] else "wrong answer"}
+            for row in failed.to_dict("records")]
+
+
 def verdict_tally(claims: pd.DataFrame) -> list[dict[str, Any]]:
     """How many claims got each verdict, most common first."""
     counts = claims["verdict"].value_counts()
@@ -541,6 +552,7 @@ def build_context(
         "main_interpreter": MAIN,
         "summary": summary.to_dict("records"),
         "flagged": flagged_points(summary),
+        "failures": failed_points(axes_summary),
         "comparison": comparison.to_dict("records"),
         "claims": claims.to_dict("records"),
         # a sentence that states a direction takes it from the claim's verdict, as the claims table does

@@ -181,3 +181,36 @@ def test_a_point_without_usable_trials_reads_n_a_and_breaks_no_sentence(referenc
                                     ci_low=float("nan"), ci_high=float("nan"))
         text = render(reference, f"sections/{experiment}.html.j2", summary=summary)
         assert said.get(experiment, "n/a") in text, experiment
+
+
+def crafted_failures(summary: pd.DataFrame, failures: dict) -> pd.DataFrame:
+    """The summary with no failed trial but ``failures``: (interpreter, method, start method, workers) → (failed, error)."""
+    summary = summary.copy()
+    summary["wrong_trials"], summary["error"] = 0, ""
+    for (interpreter, method, start_method, workers), (failed, error) in failures.items():
+        row = ((summary["experiment"] == "primes_pool") & (summary["interpreter"] == interpreter)
+               & (summary["method"] == method) & (summary["start_method"] == start_method) & (summary["workers"] == workers))
+        assert row.sum() == 1, f"the reference run has no primes_pool point {interpreter} {method} {start_method} {workers}"
+        summary.loc[row, ["wrong_trials", "error"]] = [failed, error]
+    return summary
+
+
+def test_a_run_without_failures_says_so_and_lists_none(reference):
+    summary = crafted_failures(reference["summary"], {})
+    assert "failed, at" not in render(reference, "summary.html.j2", summary=summary)
+    text = render(reference, "report.html.j2", summary=summary)
+    assert "No trial failed" in text and "Failed trials" not in text
+
+
+def test_failed_trials_on_any_interpreter_reach_the_first_screen_and_the_appendix_with_their_errors(reference):
+    summary = crafted_failures(reference["summary"], {
+        ("pypy3", "executor_map", "spawn", 2): (6, "AttributeError: no _adjust_process_count"),
+        ("cpython-3.13", "pool_map", "forkserver", 1): (2, ""),
+    })
+    assert "8 timed trials failed, at 2 points on cpython-3.13, pypy3" in render(reference, "summary.html.j2",
+                                                                                 summary=summary)
+    text = render(reference, "report.html.j2", summary=summary)
+    assert "Points whose trials failed (an error, or an answer that failed its check), on any interpreter: 2" in text
+    assert ("Finding primes with a process pool pypy3 spawn ProcessPoolExecutor.map 2 6 of "
+            in text) and "AttributeError: no _adjust_process_count" in text
+    assert "cpython-3.13 forkserver Pool.map 1 2 of " in text and " wrong answer " in text
